@@ -1,0 +1,76 @@
+"""hikewoo_core: keep sales orders, statuses, payments and refunds in step between
+Hike POS and WooCommerce.
+
+A pure core plans (models, mapping, refunds, planner); a thin shell does the I/O
+(HTTP clients, ledger, executor). Everything public is importable from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    HikeWooError,
+    LeaseError,
+    PayloadError,
+    ReconciliationError,
+    RetriesExhaustedError,
+    RuleViolation,
+    SerialNumberError,
+    TransportError,
+    UnsupportedProductError,
+    WebhookSignatureError,
+)
+from .hike.convert import dump_hike_sale, parse_hike_sale
+from .hike.models import FulfilmentStatus, HikeSale, PaymentStatus
+from .money import format_money, parse_money
+from .woo.convert import (
+    dump_woo_order,
+    dump_woo_refund,
+    parse_woo_order,
+    parse_woo_refund,
+)
+from .woo.models import WooOrder, WooRefund, WooStatus
+
+__all__ = [
+    # errors
+    "ApiError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "HikeWooError",
+    "LeaseError",
+    "PayloadError",
+    "ReconciliationError",
+    "RetriesExhaustedError",
+    "RuleViolation",
+    "SerialNumberError",
+    "TransportError",
+    "UnsupportedProductError",
+    "WebhookSignatureError",
+    # models and parsing
+    "FulfilmentStatus",
+    "HikeSale",
+    "PaymentStatus",
+    "WooOrder",
+    "WooRefund",
+    "WooStatus",
+    "dump_hike_sale",
+    "dump_woo_order",
+    "dump_woo_refund",
+    "format_money",
+    "parse_hike_sale",
+    "parse_money",
+    "parse_woo_order",
+    "parse_woo_refund",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("hikewoo-core")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

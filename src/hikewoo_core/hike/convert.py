@@ -1,0 +1,106 @@
+"""Parse Hike JSON into models and dump models to the JSON Hike accepts (pure).
+
+Field names come from :mod:`hikewoo_core.hike.schema`. Statuses are accepted as
+Hike's names (``"Completed"``) or as the numbers Hike's app uses (``2``), and are
+written as names.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, TypeVar
+
+import cattrs
+
+from .._convert import (
+    Converters,
+    JsonLoads,
+    _Invalid,
+    build_converters,
+    decode_json,
+    describe,
+)
+from . import models as m
+from .schema import FIELDS, FULFILMENT_CODES, PAYMENT_CODES, SOURCE_CODES
+
+__all__ = [
+    "dump_hike",
+    "dump_hike_sale",
+    "parse_hike",
+    "parse_hike_product",
+    "parse_hike_register_closure",
+    "parse_hike_sale",
+]
+
+E = TypeVar("E", bound=Enum)
+M = TypeVar("M")
+
+_MODELS: dict[str, type] = {name: getattr(m, name) for name in FIELDS if hasattr(m, name)}
+_RENAMES = {
+    _MODELS[name]: {attr: f.key for attr, f in fields.items()} for name, fields in FIELDS.items()
+}
+
+
+def _enum_hook(enum: type[E], codes: dict[int, str]) -> Any:
+    by_name = {e.value.lower(): e for e in enum}
+
+    def hook(value: object, _: object = None) -> E:
+        if type(value) is int and value in codes:
+            value = codes[value]
+        if isinstance(value, str) and value.lower() in by_name:
+            return by_name[value.lower()]
+        allowed = ", ".join(e.value for e in enum)
+        raise _Invalid(f"expected one of {allowed}, got {describe(value)}")
+
+    return hook
+
+
+def _hooks(conv: cattrs.Converter) -> None:
+    conv.register_structure_hook(
+        m.FulfilmentStatus, _enum_hook(m.FulfilmentStatus, FULFILMENT_CODES)
+    )
+    conv.register_structure_hook(m.PaymentStatus, _enum_hook(m.PaymentStatus, PAYMENT_CODES))
+    conv.register_structure_hook(m.SaleSource, _enum_hook(m.SaleSource, SOURCE_CODES))
+    for enum in (m.FulfilmentStatus, m.PaymentStatus, m.SaleSource):
+        conv.register_unstructure_hook(enum, lambda e: e.value)
+
+
+_CONVERTERS: Converters = build_converters(_RENAMES, _hooks)
+
+
+def parse_hike(data: Any, cls: type[M], *, loads: JsonLoads | None = None) -> M:
+    """Parse any Hike model from its JSON form (a ``dict``, ``str`` or ``bytes``)."""
+    what = f"Hike {cls.__name__.removeprefix('Hike').lower() or 'object'}"
+    payload = decode_json(data, loads, what=what)
+    return _CONVERTERS.structure(payload, cls, what=what)
+
+
+def parse_hike_sale(data: Any, *, loads: JsonLoads | None = None) -> m.HikeSale:
+    """Parse a Hike sale (invoice) or refund sale."""
+    return parse_hike(data, m.HikeSale, loads=loads)
+
+
+def parse_hike_product(data: Any, *, loads: JsonLoads | None = None) -> m.HikeProduct:
+    """Parse a Hike product."""
+    return parse_hike(data, m.HikeProduct, loads=loads)
+
+
+def parse_hike_register_closure(
+    data: Any, *, loads: JsonLoads | None = None
+) -> m.HikeRegisterClosure:
+    """Parse a Hike register closure (one opening of a register)."""
+    return parse_hike(data, m.HikeRegisterClosure, loads=loads)
+
+
+def dump_hike(obj: Any) -> dict[str, Any]:
+    """Any Hike model in Hike's JSON form; ``parse_hike`` reads it back equal."""
+    result: dict[str, Any] = _CONVERTERS.fast.unstructure(obj)
+    return result
+
+
+def dump_hike_sale(sale: m.HikeSale, *, for_create: bool = False) -> dict[str, Any]:
+    """A sale in Hike's JSON form; with ``for_create`` the server-assigned ``id`` is left out."""
+    body = dump_hike(sale)
+    if for_create:
+        body.pop(FIELDS["HikeSale"]["id"].key, None)
+    return body

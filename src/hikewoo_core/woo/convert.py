@@ -1,0 +1,190 @@
+"""Parse WooCommerce JSON into models and dump models back to JSON (pure).
+
+``parse_*`` accept a decoded ``dict`` or raw ``bytes``/``str`` (decoded with
+``loads=``, :func:`json.loads` by default, so a caller can pass ``orjson.loads``).
+Any problem raises :class:`~hikewoo_core.PayloadError` listing every problem with
+its JSON path; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import cattrs
+
+from .._convert import (
+    Converters,
+    JsonLoads,
+    _Invalid,
+    build_converters,
+    decode_json,
+    describe,
+)
+from ..errors import PayloadError
+from ..money import format_money
+from .models import ItemRef, WooError, WooLineItem, WooOrder, WooRefund, WooStatus
+
+__all__ = [
+    "dump_woo_order",
+    "dump_woo_refund",
+    "parse_woo_error",
+    "parse_woo_order",
+    "parse_woo_orders",
+    "parse_woo_refund",
+    "parse_woo_refunds",
+    "woo_order_write_body",
+]
+
+_KNOWN_STATUSES = {s.value: s for s in WooStatus}
+
+
+def _structure_status(value: object, _: object = None) -> WooStatus | str:
+    if type(value) is not str:
+        raise _Invalid(f"expected a status string, got {describe(value)}")
+    if not value:
+        raise _Invalid("expected a status, got an empty string")
+    return _KNOWN_STATUSES.get(value, value)
+
+
+def _structure_item_ref(value: object, _: object = None) -> ItemRef | None:
+    if value is None or value == "":
+        return None
+    if type(value) is int:
+        return ItemRef(value)
+    if type(value) is str and value.isdigit():
+        return ItemRef(int(value))
+    raise _Invalid(f'expected an item id or "", got {describe(value)}')
+
+
+def _hooks(conv: cattrs.Converter) -> None:
+    conv.register_structure_hook(WooStatus | str, _structure_status)
+    conv.register_structure_hook(ItemRef | None, _structure_item_ref)
+    conv.register_unstructure_hook(WooStatus | str, str)
+
+
+_CONVERTERS: Converters = build_converters({}, _hooks)
+
+
+def parse_woo_order(data: Any, *, loads: JsonLoads | None = None) -> WooOrder:
+    """Parse one order (a REST response body or a webhook body).
+
+    >>> order = parse_woo_order(b'{"id": 7, "status": "completed", "currency": "USD",'
+    ...     b' "total": "9.50", "date_created_gmt": "2026-11-27T02:08:10",'
+    ...     b' "date_modified_gmt": "2026-11-27T02:08:11"}')
+    >>> order.status == "completed", order.total, order.date_modified_gmt.tzname()
+    (True, Decimal('9.50'), 'UTC')
+    """
+    payload = decode_json(data, loads, what="WooCommerce order")
+    return _CONVERTERS.structure(payload, WooOrder, what="WooCommerce order")
+
+
+def parse_woo_refund(data: Any, *, loads: JsonLoads | None = None) -> WooRefund:
+    """Parse one refund (``/orders/<id>/refunds/<refund_id>``)."""
+    payload = decode_json(data, loads, what="WooCommerce refund")
+    return _CONVERTERS.structure(payload, WooRefund, what="WooCommerce refund")
+
+
+def parse_woo_error(data: Any, *, loads: JsonLoads | None = None) -> WooError:
+    """Parse a WooCommerce error body ``{"code", "message", "data"}``."""
+    payload = decode_json(data, loads, what="WooCommerce error")
+    return _CONVERTERS.structure(payload, WooError, what="WooCommerce error")
+
+
+def _parse_list(data: Any, loads: JsonLoads | None, cls: type[Any], what: str) -> list[Any]:
+    payload = decode_json(data, loads, what=what)
+    if not isinstance(payload, list):
+        raise PayloadError([("$", f"expected a JSON array, got {describe(payload)}")], what=what)
+    items: list[Any] = []
+    problems: list[tuple[str, str]] = []
+    for index, item in enumerate(payload):
+        try:
+            items.append(_CONVERTERS.structure(item, cls, what=what))
+        except PayloadError as exc:
+            problems.extend((f"$[{index}]{p[1:]}", m) for p, m in exc.problems)
+    if problems:
+        raise PayloadError(problems, what=what)
+    return items
+
+
+def parse_woo_orders(data: Any, *, loads: JsonLoads | None = None) -> list[WooOrder]:
+    """Parse a list of orders (``GET /orders``); problems are reported for every item."""
+    return _parse_list(data, loads, WooOrder, "WooCommerce order list")
+
+
+def parse_woo_refunds(data: Any, *, loads: JsonLoads | None = None) -> list[WooRefund]:
+    """Parse a list of refunds (``GET /orders/<id>/refunds``)."""
+    return _parse_list(data, loads, WooRefund, "WooCommerce refund list")
+
+
+def dump_woo_order(order: WooOrder) -> dict[str, Any]:
+    """The order in WooCommerce's REST JSON form; ``parse_woo_order`` reads it back equal."""
+    result: dict[str, Any] = _CONVERTERS.fast.unstructure(order)
+    return result
+
+
+def dump_woo_refund(refund: WooRefund) -> dict[str, Any]:
+    """The refund in WooCommerce's REST JSON form; ``parse_woo_refund`` reads it back equal."""
+    result: dict[str, Any] = _CONVERTERS.fast.unstructure(refund)
+    return result
+
+
+def _line_body(line: WooLineItem, currency: str, include_ids: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"product_id": line.product_id, "quantity": line.quantity}
+    if include_ids:
+        body["id"] = line.id
+    if line.variation_id:
+        body["variation_id"] = line.variation_id
+    if line.sku:
+        body["sku"] = line.sku
+    body["subtotal"] = format_money(line.subtotal or line.total, currency)
+    body["total"] = format_money(line.total, currency)
+    if line.meta_data:
+        body["meta_data"] = [{"key": m.key, "value": m.value} for m in line.meta_data]
+    return body
+
+
+def woo_order_write_body(
+    order: WooOrder, *, include_ids: bool = False, fields: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The body WooCommerce accepts to create (or, with ``include_ids``, update) ``order``.
+
+    Read-only fields are left out, money is written as strings at the order's
+    currency precision, and ``created_via`` is kept (writable on create since
+    WooCommerce 9.9). ``fields`` limits the body to the named top-level keys.
+    """
+    cur = order.currency
+    body: dict[str, Any] = {
+        "status": str(order.status),
+        "currency": cur,
+        "customer_id": order.customer_id,
+        "customer_note": order.customer_note,
+        "billing": _CONVERTERS.fast.unstructure(order.billing),
+        "shipping": _CONVERTERS.fast.unstructure(order.shipping),
+        "payment_method": order.payment_method,
+        "payment_method_title": order.payment_method_title,
+        "transaction_id": order.transaction_id,
+        "meta_data": [{"key": m.key, "value": m.value} for m in order.meta_data],
+        "line_items": [_line_body(li, cur, include_ids) for li in order.line_items],
+        "shipping_lines": [
+            {"method_id": s.method_id, "method_title": s.method_title,
+             "total": format_money(s.total, cur)}
+            | ({"id": s.id} if include_ids else {})
+            for s in order.shipping_lines
+        ],
+        "fee_lines": [
+            {"name": f.name, "total": format_money(f.total, cur), "tax_status": f.tax_status
+             or "none"} | ({"id": f.id} if include_ids else {})
+            for f in order.fee_lines
+        ],
+    }  # fmt: skip
+    if order.created_via:
+        body["created_via"] = order.created_via
+    if include_ids:
+        body["id"] = order.id
+    if order.billing.email is None:
+        body["billing"].pop("email", None)
+    if fields is not None:
+        wanted = set(fields)
+        body = {k: v for k, v in body.items() if k in wanted}
+    return body

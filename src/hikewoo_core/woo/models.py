@@ -1,0 +1,335 @@
+"""Typed, immutable models of WooCommerce REST API v3 orders and refunds (pure).
+
+Attribute names are the WooCommerce JSON names. Money is :class:`~decimal.Decimal`;
+``*_gmt`` timestamps are timezone-aware UTC datetimes; the site-local timestamps
+(``date_created``, ...) are kept as the strings WooCommerce sent, since they carry
+no timezone. Unknown fields (plugins add many) are ignored when parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, NewType
+
+import attrs
+
+from ..money import ZERO
+
+__all__ = [
+    "ItemRef",
+    "WooAddress",
+    "WooCouponLine",
+    "WooError",
+    "WooFeeLine",
+    "WooImage",
+    "WooLineItem",
+    "WooLineTax",
+    "WooMeta",
+    "WooOrder",
+    "WooRefund",
+    "WooRefundSummary",
+    "WooShippingLine",
+    "WooStatus",
+    "WooTaxLine",
+]
+
+#: An order item id as plugins send it: ``""`` (none) or an integer id.
+ItemRef = NewType("ItemRef", int)
+
+
+class WooStatus(str, Enum):
+    """The order statuses WooCommerce core knows.
+
+    Members compare equal to their plain strings (``WooStatus.COMPLETED ==
+    "completed"``). A status a plugin registers (``"shipped"``) is kept as a plain
+    ``str`` on the order: never rejected.
+    """
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    ON_HOLD = "on-hold"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    CHECKOUT_DRAFT = "checkout-draft"
+    AUTO_DRAFT = "auto-draft"
+    TRASH = "trash"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_frozen = attrs.frozen(kw_only=True)
+
+
+@_frozen
+class WooMeta:
+    """One ``meta_data`` entry; ``value`` may be any JSON value."""
+
+    key: str
+    value: Any = None
+    id: int | None = None
+    display_key: str | None = None
+    display_value: Any = None
+
+
+@_frozen
+class WooAddress:
+    """A billing or shipping address (shipping has no email)."""
+
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    address_1: str = ""
+    address_2: str = ""
+    city: str = ""
+    state: str = ""
+    postcode: str = ""
+    country: str = ""
+    email: str | None = None
+    phone: str | None = None
+
+
+@_frozen
+class WooLineTax:
+    """A tax amount on a line; ``id`` is the tax *rate* id."""
+
+    id: int
+    total: Decimal = ZERO
+    subtotal: Decimal | None = None
+
+
+@_frozen
+class WooImage:
+    """A line item's product image (``id`` is ``None`` when WooCommerce sends ``""``)."""
+
+    id: ItemRef | None = None
+    src: str = ""
+
+
+@_frozen
+class WooLineItem:
+    """A product line. On a refund, ``quantity`` and the money fields are negative.
+
+    ``composite_*`` and ``bundled_*`` are filled when the Composite Products or
+    Product Bundles extensions are active.
+    """
+
+    id: int
+    product_id: int
+    quantity: int
+    total: Decimal
+    name: str = ""
+    variation_id: int = 0
+    tax_class: str = ""
+    subtotal: Decimal = ZERO
+    subtotal_tax: Decimal = ZERO
+    total_tax: Decimal = ZERO
+    taxes: tuple[WooLineTax, ...] = ()
+    meta_data: tuple[WooMeta, ...] = ()
+    sku: str | None = None
+    price: Decimal | None = None
+    image: WooImage | None = None
+    parent_name: str | None = None
+    composite_parent: ItemRef | None = None
+    composite_children: tuple[int, ...] = ()
+    bundled_by: ItemRef | None = None
+    bundled_items: tuple[int, ...] = ()
+    bundled_item_title: str | None = None
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """The value of the first ``meta_data`` entry named ``key``."""
+        return _meta(self.meta_data, key, default)
+
+
+@_frozen
+class WooTaxLine:
+    """An order-level tax line (read-only in WooCommerce)."""
+
+    id: int
+    rate_code: str = ""
+    rate_id: int | None = None
+    label: str = ""
+    compound: bool = False
+    tax_total: Decimal = ZERO
+    shipping_tax_total: Decimal = ZERO
+    rate_percent: Decimal | None = None
+    meta_data: tuple[WooMeta, ...] = ()
+
+
+@_frozen
+class WooShippingLine:
+    """A shipping line."""
+
+    id: int
+    method_title: str = ""
+    method_id: str = ""
+    instance_id: str | None = None
+    total: Decimal = ZERO
+    total_tax: Decimal = ZERO
+    taxes: tuple[WooLineTax, ...] = ()
+    tax_status: str | None = None
+    meta_data: tuple[WooMeta, ...] = ()
+
+
+@_frozen
+class WooFeeLine:
+    """A fee line."""
+
+    id: int
+    name: str = ""
+    tax_class: str = ""
+    tax_status: str = ""
+    total: Decimal = ZERO
+    total_tax: Decimal = ZERO
+    taxes: tuple[WooLineTax, ...] = ()
+    meta_data: tuple[WooMeta, ...] = ()
+
+
+@_frozen
+class WooCouponLine:
+    """A coupon line."""
+
+    id: int
+    code: str = ""
+    discount: Decimal = ZERO
+    discount_tax: Decimal = ZERO
+    discount_type: str | None = None
+    nominal_amount: Decimal | None = None
+    free_shipping: bool | None = None
+    meta_data: tuple[WooMeta, ...] = ()
+
+
+@_frozen
+class WooRefundSummary:
+    """An entry of ``order.refunds``. WooCommerce sends ``total`` negative."""
+
+    id: int
+    total: Decimal
+    reason: str = ""
+
+    @property
+    def amount(self) -> Decimal:
+        """The refunded amount as a positive number."""
+        return -self.total
+
+
+@_frozen
+class WooOrder:
+    """A WooCommerce order as the REST API v3 returns it.
+
+    ``status`` is a :class:`WooStatus` for core statuses and a plain ``str`` for
+    plugin statuses; either way ``order.status == "completed"`` works.
+    """
+
+    id: int
+    status: WooStatus | str
+    currency: str
+    total: Decimal
+    date_created_gmt: datetime
+    date_modified_gmt: datetime
+    parent_id: int = 0
+    number: str = ""
+    order_key: str = ""
+    created_via: str = ""
+    version: str = ""
+    date_created: str | None = None
+    date_modified: str | None = None
+    discount_total: Decimal = ZERO
+    discount_tax: Decimal = ZERO
+    shipping_total: Decimal = ZERO
+    shipping_tax: Decimal = ZERO
+    cart_tax: Decimal = ZERO
+    total_tax: Decimal = ZERO
+    prices_include_tax: bool = False
+    customer_id: int = 0
+    customer_ip_address: str = ""
+    customer_user_agent: str = ""
+    customer_note: str = ""
+    billing: WooAddress = attrs.field(factory=WooAddress)
+    shipping: WooAddress = attrs.field(factory=WooAddress)
+    payment_method: str = ""
+    payment_method_title: str = ""
+    transaction_id: str = ""
+    date_paid: str | None = None
+    date_paid_gmt: datetime | None = None
+    date_completed: str | None = None
+    date_completed_gmt: datetime | None = None
+    cart_hash: str = ""
+    meta_data: tuple[WooMeta, ...] = ()
+    line_items: tuple[WooLineItem, ...] = ()
+    tax_lines: tuple[WooTaxLine, ...] = ()
+    shipping_lines: tuple[WooShippingLine, ...] = ()
+    fee_lines: tuple[WooFeeLine, ...] = ()
+    coupon_lines: tuple[WooCouponLine, ...] = ()
+    refunds: tuple[WooRefundSummary, ...] = ()
+    currency_symbol: str | None = None
+    payment_url: str | None = None
+    is_editable: bool | None = None
+    needs_payment: bool | None = None
+    needs_processing: bool | None = None
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """The value of the first ``meta_data`` entry named ``key``."""
+        return _meta(self.meta_data, key, default)
+
+    @property
+    def total_refunded(self) -> Decimal:
+        """What WooCommerce says was refunded: the sum of ``refunds[].total``, positive."""
+        return sum((r.amount for r in self.refunds), ZERO)
+
+
+@_frozen
+class WooRefund:
+    """A refund of an order (``/orders/<id>/refunds/<refund_id>``).
+
+    ``amount`` is positive. ``line_items`` carry negative quantities and totals and
+    the meta ``_refunded_item_id`` naming the order line they refund.
+    """
+
+    id: int
+    amount: Decimal
+    date_created_gmt: datetime | None = None
+    date_created: str | None = None
+    reason: str = ""
+    refunded_by: int = 0
+    refunded_payment: bool = False
+    meta_data: tuple[WooMeta, ...] = ()
+    line_items: tuple[WooLineItem, ...] = ()
+    shipping_lines: tuple[WooShippingLine, ...] = ()
+    tax_lines: tuple[WooTaxLine, ...] = ()
+    fee_lines: tuple[WooFeeLine, ...] = ()
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """The value of the first ``meta_data`` entry named ``key``."""
+        return _meta(self.meta_data, key, default)
+
+    def refunded_quantities(self) -> Iterator[tuple[int, int]]:
+        """``(order_line_item_id, units)`` for each refunded line, units positive."""
+        for line in self.line_items:
+            ref = line.meta("_refunded_item_id")
+            try:
+                item_id = int(ref)
+            except (TypeError, ValueError):
+                continue
+            yield item_id, abs(line.quantity)
+
+
+@_frozen
+class WooError:
+    """A WooCommerce error body. ``data`` may be an object or a bare integer."""
+
+    code: str
+    message: str
+    data: Any = None
+
+
+def _meta(entries: tuple[WooMeta, ...], key: str, default: Any) -> Any:
+    for entry in entries:
+        if entry.key == key:
+            return entry.value
+    return default
