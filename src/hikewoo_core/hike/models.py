@@ -24,6 +24,7 @@ __all__ = [
     "HikeRegister",
     "HikeRegisterClosure",
     "HikeSale",
+    "HikeSaleDraft",
     "HikeSaleLine",
     "PaymentStatus",
     "SaleSource",
@@ -83,10 +84,7 @@ class SaleSource(str, Enum):
         return self.value
 
 
-_frozen = attrs.frozen(kw_only=True)
-
-
-@_frozen
+@attrs.frozen(kw_only=True)
 class HikePayment:
     """One tender on a sale: the payment type's name and the amount paid with it."""
 
@@ -96,7 +94,7 @@ class HikePayment:
     paid_at: datetime | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class HikeSaleLine:
     """A line of a Hike sale. ``serial_numbers`` holds one entry per unit at most."""
 
@@ -111,7 +109,7 @@ class HikeSaleLine:
     external_line_id: str | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class HikeCustomer:
     """A Hike customer. Hike needs first and last name; WooCommerce needs an email."""
 
@@ -121,7 +119,7 @@ class HikeCustomer:
     id: int | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class HikeSale:
     """A Hike sale (invoice), or a refund sale when ``refund_of`` is set.
 
@@ -158,7 +156,32 @@ class HikeSale:
         return sum((p.amount for p in self.payments), ZERO)
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
+class HikeSaleDraft:
+    """A sale to create in Hike: a :class:`HikeSale` before Hike assigns its id and number.
+
+    Refund sales (``refund_of`` set) carry negative quantities, totals and payments.
+    """
+
+    fulfilment_status: FulfilmentStatus
+    payment_status: PaymentStatus
+    total: Decimal
+    outlet_id: int
+    register_id: int | None = None
+    currency: str = ""
+    total_tax: Decimal = ZERO
+    transaction_date: datetime | None = None
+    customer: HikeCustomer | None = None
+    source: SaleSource = SaleSource.WOOCOMMERCE
+    external_reference: str | None = None
+    do_not_update_inventory: bool = False
+    refund_of: int | None = None
+    note: str = ""
+    lines: tuple[HikeSaleLine, ...] = ()
+    payments: tuple[HikePayment, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
 class HikeOutlet:
     """A Hike outlet (shop)."""
 
@@ -166,7 +189,7 @@ class HikeOutlet:
     name: str = ""
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class HikeRegister:
     """A cash register of an outlet."""
 
@@ -175,7 +198,7 @@ class HikeRegister:
     name: str = ""
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class HikeRegisterClosure:
     """One opening of a register, from open to close. Open while ``closed_at`` is ``None``."""
 
@@ -190,7 +213,7 @@ class HikeRegisterClosure:
         return self.closed_at is None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class HikeProduct:
     """A Hike product: type (simple, variant, composite...), serial flag and stock on hand."""
 

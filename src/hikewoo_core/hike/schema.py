@@ -79,6 +79,7 @@ FIELDS: Final[dict[str, dict[str, Field]]] = {
         "lines": Field("invoiceLineItems", T),
         "payments": Field("invoicePayments", T),
     },
+    "HikeSaleDraft": {},  # same JSON names as HikeSale (filled in below)
     "HikeSaleLine": {
         "quantity": Field("quantity", T),
         "sold_price": Field("soldPrice", T),
@@ -122,6 +123,12 @@ FIELDS: Final[dict[str, dict[str, Field]]] = {
         "serial_number_enabled": Field("isSerialNumber", A),
         "stock": Field("onHandStock", A),
     },
+}
+
+FIELDS["HikeSaleDraft"] = {
+    k: v
+    for k, v in FIELDS["HikeSale"].items()
+    if k not in {"id", "number", "modified_at"} and k not in {"register_closure_id", "customer_id"}
 }
 
 #: operation -> endpoint.

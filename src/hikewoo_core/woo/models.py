@@ -63,10 +63,7 @@ class WooStatus(str, Enum):
         return self.value
 
 
-_frozen = attrs.frozen(kw_only=True)
-
-
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooMeta:
     """One ``meta_data`` entry; ``value`` may be any JSON value."""
 
@@ -77,7 +74,7 @@ class WooMeta:
     display_value: Any = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooAddress:
     """A billing or shipping address (shipping has no email)."""
 
@@ -94,7 +91,7 @@ class WooAddress:
     phone: str | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooLineTax:
     """A tax amount on a line; ``id`` is the tax *rate* id."""
 
@@ -103,7 +100,7 @@ class WooLineTax:
     subtotal: Decimal | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooImage:
     """A line item's product image (``id`` is ``None`` when WooCommerce sends ``""``)."""
 
@@ -111,7 +108,7 @@ class WooImage:
     src: str = ""
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooLineItem:
     """A product line. On a refund, ``quantity`` and the money fields are negative.
 
@@ -146,7 +143,7 @@ class WooLineItem:
         return _meta(self.meta_data, key, default)
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooTaxLine:
     """An order-level tax line (read-only in WooCommerce)."""
 
@@ -161,7 +158,7 @@ class WooTaxLine:
     meta_data: tuple[WooMeta, ...] = ()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooShippingLine:
     """A shipping line."""
 
@@ -176,7 +173,7 @@ class WooShippingLine:
     meta_data: tuple[WooMeta, ...] = ()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooFeeLine:
     """A fee line."""
 
@@ -190,7 +187,7 @@ class WooFeeLine:
     meta_data: tuple[WooMeta, ...] = ()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooCouponLine:
     """A coupon line."""
 
@@ -204,7 +201,7 @@ class WooCouponLine:
     meta_data: tuple[WooMeta, ...] = ()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooRefundSummary:
     """An entry of ``order.refunds``. WooCommerce sends ``total`` negative."""
 
@@ -218,7 +215,7 @@ class WooRefundSummary:
         return -self.total
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooOrder:
     """A WooCommerce order as the REST API v3 returns it.
 
@@ -283,7 +280,7 @@ class WooOrder:
         return sum((r.amount for r in self.refunds), ZERO)
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooRefund:
     """A refund of an order (``/orders/<id>/refunds/<refund_id>``).
 
@@ -319,7 +316,7 @@ class WooRefund:
             yield item_id, abs(line.quantity)
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class WooError:
     """A WooCommerce error body. ``data`` may be an object or a bare integer."""
 

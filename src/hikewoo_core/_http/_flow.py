@@ -1,0 +1,184 @@
+"""The request flow: retry decisions and error mapping, written once, with no I/O.
+
+See :mod:`hikewoo_core._http` for the rules; the drivers live in ``_io``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Generator
+from datetime import datetime, timezone
+from typing import TypeAlias
+
+import httpx
+
+from .._api_errors import api_error
+from .._http_types import REFRESH, Command, Request, Send, Sleep
+from .._redact import redact_url
+from .._retry import (
+    DEFAULT_RETRY_POLICY,
+    RetryPolicy,
+    Rng,
+    parse_http_date,
+    parse_retry_after,
+)
+from ..errors import ApiError, OutcomeUnknownError, RetriesExhaustedError, TransportError
+
+__all__ = ["Flow", "Prepare", "Reply", "error_from_response", "logger", "request_flow"]
+
+logger = logging.getLogger("hikewoo_core.http")
+
+#: What a driver sends back into a flow: the response, the httpx error raised
+#: instead, the result of a credential refresh, or ``None`` after a sleep.
+Reply: TypeAlias = httpx.Response | httpx.RequestError | bool | None
+#: A request flow; its return value is the successful (2xx) response.
+Flow: TypeAlias = Generator[Command, Reply, httpx.Response]
+#: Called before every attempt with the request and the attempt number (1-based);
+#: returns the request to send, e.g. signed with a fresh nonce or the current token.
+Prepare: TypeAlias = Callable[[Request, int], Request]
+
+# Nothing was sent: the server cannot have acted on the request.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Worth another attempt (if the request may be repeated).
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_GATEWAY_TIMEOUTS = frozenset({502, 504})
+
+# --- errors -------------------------------------------------------------------------
+
+
+def _display_url(request: Request) -> str:
+    return redact_url(str(httpx.URL(request.url).copy_merge_params(request.params)))
+
+
+def error_from_response(response: httpx.Response, *, hint_for_401: str = "") -> ApiError:
+    """The :class:`ApiError` for an unsuccessful response (see :func:`api_error`).
+
+    ``{"code", "message", "data"}`` bodies are read with ``data`` an object or a
+    bare int; other bodies become the message, cut to 500 characters. 401 and 403
+    give an :class:`AuthenticationError`. The request URL is redacted.
+    """
+    try:
+        method, url = response.request.method, str(response.request.url)
+    except RuntimeError:  # a response built by hand, without a request
+        method, url = "", ""
+    return api_error(
+        response.status_code,
+        response.text,
+        reason=response.reason_phrase,
+        www_authenticate=response.headers.get("WWW-Authenticate"),
+        location=response.headers.get("Location"),
+        method=method,
+        url=url,
+        hint_for_401=hint_for_401,
+    )
+
+
+# --- the flow -----------------------------------------------------------------------
+
+
+def _log_attempt(request: Request, attempt: int, outcome: object, took: float) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s -> %s in %.3f s (attempt %d)",
+            request.method,
+            _display_url(request),
+            outcome,
+            took,
+            attempt,
+        )
+
+
+def request_flow(
+    request: Request,
+    *,
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    prepare: Prepare | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    rng: Rng = random.random,
+    hint_for_401: str = "",
+) -> Flow:
+    """Run ``request`` with retries; pass the result to a driver.
+
+    ``prepare`` runs before *every* attempt (re-sign, current token). On the first
+    401 the flow yields :class:`Refresh` once; if the driver answers ``True`` the
+    request is prepared and sent again. Returns the first 2xx response; raises
+    :class:`ApiError`/:class:`AuthenticationError` for a final error answer,
+    :class:`RetriesExhaustedError` when the policy gives up, and
+    :class:`OutcomeUnknownError` when a non-idempotent request may have been
+    performed without us seeing the answer. ``clock`` and ``rng`` are injectable.
+    """
+    start = clock()
+    attempt = failures = 0
+    refreshed = False
+    while True:
+        attempt += 1
+        sent = prepare(request, attempt) if prepare is not None else request
+        began = clock()
+        reply = yield Send(sent, attempt)
+        took = clock() - began
+        retry_after: float | None = None
+        if isinstance(reply, httpx.Response):
+            status = reply.status_code
+            _log_attempt(sent, attempt, status, took)
+            if reply.is_success:
+                return reply
+            if status == 401 and not refreshed:
+                refreshed = True
+                if (yield REFRESH) is True:
+                    continue
+            error = error_from_response(reply, hint_for_401=hint_for_401)
+            if status not in policy.retry_statuses:
+                raise error
+            now = parse_http_date(reply.headers.get("Date")) or datetime.now(timezone.utc)
+            retry_after = parse_retry_after(reply.headers.get("Retry-After"), now)
+            refused = status == 429 or (status == 503 and retry_after is not None)
+            if not (sent.retry_safe or refused):
+                if status in _GATEWAY_TIMEOUTS:
+                    raise OutcomeUnknownError(
+                        f"gateway answered HTTP {status}: the request may or may not "
+                        "have been performed; look the record up before retrying",
+                        attempts=attempt,
+                        method=sent.method,
+                        url=_display_url(sent),
+                    ) from error
+                raise error
+            last: TransportError = error
+            reason = f"server answered HTTP {status}"
+        elif isinstance(reply, httpx.RequestError):
+            _log_attempt(sent, attempt, type(reply).__name__, took)
+            reason = f"{type(reply).__name__}: {reply}"
+            url = _display_url(sent)
+            if not isinstance(reply, _TRANSIENT):
+                raise TransportError(reason, method=sent.method, url=url) from reply
+            if not (sent.retry_safe or isinstance(reply, _NOT_SENT)):
+                raise OutcomeUnknownError(
+                    f"no answer ({reason}): the request may or may not have been "
+                    "performed; look the record up before retrying",
+                    attempts=attempt,
+                    method=sent.method,
+                    url=url,
+                ) from reply
+            last = TransportError(reason, method=sent.method, url=url)
+        else:
+            raise TypeError(f"a driver sent {reply!r} in answer to a Send")
+        failures += 1
+        elapsed = clock() - start
+        wait = policy.delay(failures, retry_after=retry_after, rng=rng, elapsed=elapsed)
+        if wait is None:
+            if retry_after is not None and retry_after > policy.timeout - elapsed:
+                reason = (
+                    f"{reason}, asking to retry after {retry_after:g} s, "
+                    "beyond the retry time budget"
+                )
+            raise RetriesExhaustedError(
+                reason,
+                attempts=attempt,
+                last_error=last,
+                retry_after=retry_after,
+                method=sent.method,
+                url=_display_url(sent),
+            ) from last
+        logger.debug("retrying %s in %.3f s", sent.method, wait)
+        yield Sleep(wait)

@@ -1,0 +1,113 @@
+"""Keep secrets out of URLs, ``repr`` output, logs and error messages.
+
+Pure functions, no I/O and no httpx: :func:`redact_url` is what every error and log
+line passes a URL through before storing or printing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "SECRET_PARAMS",
+    "is_secret_param",
+    "redact_mapping",
+    "redact_pairs",
+    "redact_url",
+]
+
+REDACTED = "<redacted>"
+
+#: Query / form parameter names whose values are secrets (compared case-insensitively).
+SECRET_PARAMS: frozenset[str] = frozenset(
+    {
+        "access_token",
+        "client_secret",
+        "code",
+        "consumer_key",
+        "consumer_secret",
+        "oauth_nonce",
+        "oauth_signature",
+        "password",
+        "refresh_token",
+        "token",
+    }
+)
+
+#: Header names whose values are secrets (compared case-insensitively).
+SECRET_HEADERS: frozenset[str] = frozenset(
+    {"authorization", "cookie", "proxy-authorization", "set-cookie", "x-api-key"}
+)
+
+# A consumer key keeps a short prefix ("ck_1a2…") so operators can tell keys apart;
+# keys shorter than this are hidden whole, as a 6-character prefix would be most of it.
+_KEY_PREFIX = 6
+_KEY_MIN_LENGTH_FOR_PREFIX = 16
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a query or form parameter called ``name`` carries a secret."""
+    return name.lower() in SECRET_PARAMS
+
+
+def _hide(name: str, value: str) -> str:
+    if name.lower() == "consumer_key" and len(value) >= _KEY_MIN_LENGTH_FOR_PREFIX:
+        return value[:_KEY_PREFIX] + "…"
+    return REDACTED
+
+
+def redact_pairs(pairs: Iterable[tuple[str, object]]) -> list[tuple[str, object]]:
+    """``(name, value)`` pairs with the values of secret parameters hidden."""
+    return [
+        (name, _hide(name, str(value)) if is_secret_param(name) else value) for name, value in pairs
+    ]
+
+
+def redact_mapping(values: Mapping[str, object]) -> dict[str, object]:
+    """A copy of ``values`` with secret parameters hidden (for ``repr``)."""
+    return dict(redact_pairs(values.items()))
+
+
+def _redact_query(query: str) -> str:
+    if not query:
+        return query
+    parts: list[str] = []
+    for part in query.split("&"):
+        raw_name, sep, raw_value = part.partition("=")
+        name = unquote_plus(raw_name)
+        if is_secret_param(name):
+            parts.append(f"{raw_name}={_hide(name, unquote_plus(raw_value))}")
+        else:
+            parts.append(f"{raw_name}{sep}{raw_value}")
+    return "&".join(parts)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with secret query values and any ``user:password@`` removed.
+
+    Values of the parameters in :data:`SECRET_PARAMS` become ``<redacted>``; a
+    consumer key keeps its first six characters (``ck_1a2…``) when it is long enough
+    for that to be harmless. The fragment is treated like a query (OAuth implicit
+    grants put tokens there). Everything else is kept byte for byte. Never raises:
+    a URL that cannot be parsed is replaced whole.
+
+    >>> redact_url("https://u:p@shop.test/wc?consumer_secret=cs_x&page=2")
+    'https://shop.test/wc?consumer_secret=<redacted>&page=2'
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            parts.path,
+            _redact_query(parts.query),
+            _redact_query(parts.fragment),
+        )
+    )

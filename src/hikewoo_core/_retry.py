@@ -1,0 +1,156 @@
+"""The retry policy: pure arithmetic, no I/O, no httpx.
+
+:class:`RetryPolicy` decides *how long* to wait before the next attempt (exponential
+backoff with jitter, never less than a server's ``Retry-After``, within a total time
+budget). *Whether* a failure may be retried at all depends on the request and the
+failure, and is decided by the request flow in :mod:`hikewoo_core._http`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import ClassVar, TypeAlias
+
+import attrs
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_RETRY_POLICY",
+    "RETRY_SAFE_METHODS",
+    "RetryPolicy",
+    "Rng",
+    "parse_http_date",
+    "parse_retry_after",
+]
+
+#: Methods retried by default. PUT and DELETE are idempotent in HTTP semantics, but
+#: WooCommerce and Hike side effects (stock, emails, notes) make us opt in per request.
+RETRY_SAFE_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: A source of uniform numbers in ``[0, 1)``: a :class:`random.Random` or a callable.
+Rng: TypeAlias = random.Random | Callable[[], float]
+
+_DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _uniform(rng: Rng) -> float:
+    return rng.random() if isinstance(rng, random.Random) else rng()
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often and how long to retry a failed request.
+
+    ``attempts`` counts every request sent, the first included (``1`` = no retries).
+    The wait after the *n*-th failure is ``initial * multiplier ** (n - 1)`` plus a
+    uniform jitter in ``[0, jitter)``, capped at ``maximum``. A server's
+    ``Retry-After`` is a floor, not a suggestion. ``timeout`` is the total time
+    budget in seconds, measured from the first attempt: waits are cut to what is
+    left of it, and a ``Retry-After`` beyond it ends the retries at once.
+    ``retry_statuses`` are the HTTP statuses worth another attempt.
+    """
+
+    attempts: int = 5
+    initial: float = 0.5
+    maximum: float = 30.0
+    multiplier: float = 2.0
+    jitter: float = 0.5
+    timeout: float = 120.0
+    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+
+    #: A policy that sends each request once (for tests and for callers who retry
+    #: at a higher level).
+    NONE: ClassVar[RetryPolicy]
+
+    def __attrs_post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ConfigurationError(f"attempts must be at least 1, got {self.attempts}")
+        for name in ("initial", "maximum", "jitter", "timeout"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigurationError(f"{name} must be finite and >= 0, got {value}")
+        if not (math.isfinite(self.multiplier) and self.multiplier >= 1):
+            raise ConfigurationError(f"multiplier must be >= 1, got {self.multiplier}")
+
+    def backoff(self, attempt: int, rng: Rng) -> float:
+        """The wait after ``attempt`` failures (1 after the first), capped at ``maximum``."""
+        try:
+            base = self.initial * self.multiplier ** max(attempt - 1, 0)
+        except OverflowError:
+            return self.maximum
+        return min(self.maximum, base + self.jitter * _uniform(rng))
+
+    def delay(
+        self,
+        attempt: int,
+        *,
+        retry_after: float | None = None,
+        rng: Rng,
+        elapsed: float = 0.0,
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or ``None`` to give up.
+
+        ``attempt`` is the number of attempts that failed so far, ``elapsed`` the
+        seconds since the first one started. Gives up when no attempt is left, when
+        the time budget is spent, or when ``retry_after`` (seconds the server asked
+        us to wait) goes beyond the remaining budget: sleeping through the whole
+        budget only to be refused again helps nobody. Otherwise the wait is the
+        backoff, raised to ``retry_after`` and cut to the remaining budget.
+        """
+        remaining = self.timeout - elapsed
+        if attempt >= self.attempts or remaining <= 0:
+            return None
+        wait = self.backoff(attempt, rng)
+        if retry_after is not None:
+            if retry_after > remaining:
+                return None
+            wait = max(wait, retry_after)
+        return min(wait, remaining)
+
+
+RetryPolicy.NONE = RetryPolicy(attempts=1)
+
+#: The policy clients use unless told otherwise.
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait according to a ``Retry-After`` header value.
+
+    Accepts delta-seconds (``"120"``, leniently ``"1.5"``) and an HTTP-date
+    (``"Wed, 21 Oct 2015 07:28:00 GMT"``), which is measured from ``now`` (ideally
+    the response's ``Date``, so clock skew does not matter; naive datetimes are
+    taken as UTC). A date in the past means ``0``. Returns ``None`` for a missing
+    or unreadable value.
+
+    >>> parse_retry_after("7", datetime(2026, 1, 1, tzinfo=timezone.utc))
+    7.0
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if _DELTA_SECONDS.fullmatch(text):
+        return float(text)
+    when = parse_http_date(text)
+    if when is None:
+        return None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (``Date``, ``Retry-After``) as an aware datetime, or ``None``."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
