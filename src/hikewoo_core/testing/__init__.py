@@ -1,0 +1,53 @@
+"""In-memory fakes of WooCommerce and Hike, for testing code that uses ``hikewoo_core``.
+
+:class:`FakeWooCommerce` implements :class:`~hikewoo_core.ports.WooPort` and
+:class:`FakeHike` implements :class:`~hikewoo_core.ports.HikePort`, with the rules of
+the real systems rather than those of a dict: a WooCommerce refund that reaches the
+order total sets the order ``refunded``; setting ``refunded`` by hand creates the
+"Order fully refunded." refund; ``api_refund`` defaults to true and fails on a
+gateway that cannot refund; Hike takes sales only on an open register, moves stock,
+and locks serial numbers once the register that took the sale is closed.
+
+Both take a ``clock``; :class:`FakeClock` makes time move only when told to. Both log
+every port call in ``.calls`` and can be told to fail the next one, before or after
+the write (``fail_next``), to test crash and retry paths. Nothing here does I/O.
+
+Example::
+
+    from decimal import Decimal
+    from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
+
+    clock = FakeClock()
+    woo = FakeWooCommerce(clock=clock)
+    order = woo.write_order({
+        "status": "completed",
+        "line_items": [{"sku": "MUG-001", "quantity": 2, "total": "50.00"}],
+    })
+    woo.write_refund(order.id, {"amount": "50.00", "api_refund": False})
+    assert woo.read_order(order.id).status == "refunded"
+
+    hike = FakeHike(clock=clock)
+    hike.add_product("MUG-001", "Mug", stock=10)
+    sale = hike.record_sale([("MUG-001", 2, "25.00")], [("Cash", "50.00")])
+    assert hike.stock("MUG-001") == 8 and sale.number == "INV-1001"
+
+See ``docs/testing.md`` for a full walk-through.
+"""
+
+from __future__ import annotations
+
+from ._clock import DEFAULT_START, Clock, FakeClock
+from ._faults import Call
+from ._hike import FakeHike
+from ._woo import FakeWooCommerce
+from ._woo_rules import CORE_STATUSES
+
+__all__ = [
+    "CORE_STATUSES",
+    "DEFAULT_START",
+    "Call",
+    "Clock",
+    "FakeClock",
+    "FakeHike",
+    "FakeWooCommerce",
+]

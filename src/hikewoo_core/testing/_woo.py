@@ -1,0 +1,297 @@
+"""An in-memory WooCommerce store with WooCommerce's order and refund rules (pure, no I/O)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .._convert import format_utc
+from ..errors import PayloadError
+from ..woo.convert import dump_woo_order, parse_woo_order
+from ..woo.models import (
+    WooMeta,
+    WooOrder,
+    WooRefund,
+    WooStatus,
+)
+from ._clock import Clock, aware_utc
+from ._woo_rules import already_trashed, seed_totals
+from ._woo_store import WooStore
+
+__all__ = ["FakeWooCommerce"]
+
+_ITEM_LISTS = ("line_items", "shipping_lines", "fee_lines", "tax_lines", "coupon_lines")
+
+
+class FakeWooCommerce(WooStore):
+    """A WooCommerce store in memory that implements :class:`~hikewoo_core.ports.WooPort`.
+
+    It keeps WooCommerce's rules, as observed on a real 10.0.2 store: orders and
+    refunds share one id sequence; a refund may not exceed what remains
+    (``"Invalid refund amount."``, HTTP 500, ``"data": 500``); ``api_refund``
+    defaults to true and fails unless the order's payment method is in
+    ``refund_capable_gateways``; refunds reaching the total set the order
+    ``refunded``; setting ``refunded`` by hand refunds the remainder ("Order fully
+    refunded."); every change moves ``date_modified_gmt`` strictly forward (whole
+    seconds: ``max(clock, last + 1 s)``). The site's time zone is UTC.
+
+    The fake has no product catalogue and no tax engine: line prices come from the
+    body's ``subtotal``/``total`` (0.00 when absent, as for an unknown product) and
+    taxes are zero unless a seeded order carries them.
+
+    Contract helpers (``add_order``, ``set_status``, ...) act like a shop manager in
+    wp-admin; they are neither logged in :attr:`calls` nor subject to
+    :meth:`fail_next`. The port methods (``read_*``, ``write_*``, ``find_*``) are.
+    """
+
+    PORT_METHODS = frozenset(
+        {
+            "read_order",
+            "read_refunds",
+            "read_orders",
+            "write_order",
+            "write_refund",
+            "find_orders_by_meta",
+        }
+    )
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        extra_statuses: Iterable[str] = (),
+        refund_capable_gateways: Iterable[str] = (),
+        currency: str = "USD",
+    ) -> None:
+        """Create an empty store.
+
+        ``clock`` (default: the real UTC time) stamps every record;
+        ``extra_statuses`` are plugin statuses registered from the start;
+        ``refund_capable_gateways`` lists the payment methods (``"stripe"``) whose
+        gateway performs ``api_refund: true``; ``currency`` is the store currency.
+        """
+        super().__init__(
+            clock=clock,
+            extra_statuses=extra_statuses,
+            refund_capable_gateways=refund_capable_gateways,
+            currency=currency,
+        )
+
+    # ------------------------------------------------------ contract helpers
+    def add_order(self, payload: Mapping[str, Any]) -> int:
+        """Seed an order given in the REST *response* form; return its id.
+
+        Keeps ``id`` when given and unused (a used id raises :class:`ValueError`),
+        else takes the next id. Fills ``number`` (``str(id)``), ``status``
+        (``pending``), ``currency`` (the store's), ``date_created_gmt`` and
+        ``date_modified_gmt`` (the clock), missing item ids, and, when ``total`` is
+        missing, every total from the lines, shipping, fees and taxes. Entries of
+        ``refunds`` become refund objects (amount and reason only). The payload is
+        validated with :func:`~hikewoo_core.parse_woo_order`: an invalid one raises
+        :class:`~hikewoo_core.PayloadError`. Any status is kept as given (a seeded
+        order may carry a plugin status). Later changes are stamped after the
+        seeded ``date_modified_gmt``. The caller's dict is not modified.
+        """
+        if not isinstance(payload, Mapping):
+            raise PayloadError([("$", "expected a JSON object")], what="WooCommerce order")
+        data: dict[str, Any] = copy.deepcopy(dict(payload))
+        raw_id = data.get("id")
+        if raw_id is not None and type(raw_id) is not int:
+            parse_woo_order(data)  # raises PayloadError naming $.id
+        if raw_id is not None and self._id_used(raw_id):
+            raise ValueError(f"id {raw_id} is already used by an order or a refund")
+        order_id = raw_id if raw_id is not None else self._next_id
+        now = format_utc(self._stamper.now())
+        given = {k for k, v in data.items() if v is not None}
+        data["id"] = order_id
+        for key, default in (("number", str(order_id)), ("status", "pending")):
+            data.setdefault(key, default)
+        data["currency"] = data.get("currency") or self.currency
+        data.setdefault("total", "0")
+        for key in ("date_created_gmt", "date_modified_gmt"):
+            if data.get(key) is None:
+                data[key] = now
+                data.setdefault(key.removesuffix("_gmt"), now)
+        for key in _ITEM_LISTS:
+            for item in data.get(key) or ():
+                if isinstance(item, dict) and item.get("id") is None:
+                    item["id"] = self._new_item_id()
+        order = parse_woo_order(data)
+        if "total" not in given:
+            order = seed_totals(order, given)
+        refund_ids = [r.id for r in order.refunds]
+        clash = [r for r in refund_ids if self._id_used(r) or r == order_id]
+        if clash or len(set(refund_ids)) != len(refund_ids):
+            raise ValueError(f"refund ids {refund_ids} clash with existing orders or refunds")
+        if "date_modified_gmt" not in given:
+            stamp = self._stamper.next()
+            order = attrs.evolve(order, date_modified_gmt=stamp, date_modified=format_utc(stamp))
+        self._stamper.observe([order.date_modified_gmt])
+        self._next_id = max(self._next_id, order_id + 1, *(r + 1 for r in refund_ids))
+        item_ids = [
+            *(i.id for i in order.line_items),
+            *(i.id for i in order.shipping_lines),
+            *(i.id for i in order.fee_lines),
+            *(i.id for i in order.tax_lines),
+            *(i.id for i in order.coupon_lines),
+        ]
+        self._next_item = max([self._next_item, *(i + 1 for i in item_ids)])
+        metas = [*order.meta_data, *(m for li in order.line_items for m in li.meta_data)]
+        self._next_meta = max([self._next_meta, *(m.id + 1 for m in metas if m.id is not None)])
+        self._orders[order_id] = order
+        self._refunds[order_id] = [
+            WooRefund(
+                id=r.id,
+                amount=r.amount,
+                reason=r.reason,
+                refunded_by=1,
+                date_created_gmt=order.date_modified_gmt,
+                date_created=format_utc(order.date_modified_gmt),
+            )
+            for r in sorted(order.refunds, key=lambda r: r.id)
+        ]
+        self._refund_ids.update(refund_ids)
+        return order_id
+
+    def add_refund(self, order_id: int, payload: Mapping[str, Any]) -> int:
+        """Create a refund from a REST create-refund body (rules of :meth:`write_refund`)."""
+        return self._refund(order_id, payload).id
+
+    def set_status(self, order_id: int, status: str) -> WooOrder:
+        """Change an order's status as wp-admin would; returns the order.
+
+        Unknown status: ``ApiError(400, "rest_invalid_param")``. ``refunded`` with money
+        left creates the "Order fully refunded." refund for the remainder;
+        ``completed`` stamps ``date_completed``; ``processing``/``completed`` stamp
+        ``date_paid`` if unset. Setting the current status again changes nothing.
+        """
+        order = self._get(order_id)
+        self._check_status(status)
+        if str(order.status) == status:
+            return order
+        stamp = self._stamper.next()
+        order, refund = self._transition(order, status, stamp)
+        return self._commit(order, refund, stamp)
+
+    def get_order(self, order_id: int) -> dict[str, Any]:
+        """The order in its REST JSON form (``GET /orders/<id>``), ``refunds`` included."""
+        return dump_woo_order(self._get(order_id))
+
+    def orders(self) -> list[WooOrder]:
+        """Every order in the store (trashed ones too), by id."""
+        return [self._orders[k] for k in sorted(self._orders)]
+
+    def refunds(self, order_id: int) -> list[WooRefund]:
+        """The refunds of an order, oldest first (by id)."""
+        self._get(order_id)
+        return list(self._refunds[order_id])
+
+    def add_meta(self, order_id: int, key: str, value: Any) -> WooOrder:
+        """Append a ``meta_data`` entry (like ``add_meta_data``; duplicates allowed)."""
+        order = self._get(order_id)
+        stamp = self._stamper.next()
+        meta = (*order.meta_data, WooMeta(key=key, value=value, id=self._new_meta_id()))
+        return self._commit(attrs.evolve(order, meta_data=meta), None, stamp)
+
+    def delete_order(self, order_id: int) -> None:
+        """Move an order to the trash (``DELETE /orders/<id>``); trashed twice: 410."""
+        order = self._get(order_id)
+        if order.status == WooStatus.TRASH:
+            raise already_trashed()
+        stamp = self._stamper.next()
+        self._commit(attrs.evolve(order, status=WooStatus.TRASH), None, stamp)
+
+    # ------------------------------------------------------------- WooPort
+    def read_order(self, order_id: int) -> WooOrder:
+        """The order as it is now; unknown id: ``ApiError(404, ..._invalid_id)``."""
+        return self._run("read_order", (order_id,), lambda: self._get(order_id))
+
+    def read_refunds(self, order_id: int) -> list[WooRefund]:
+        """Every refund of the order, **oldest first** (by id; the REST list is newest first)."""
+        return self._run("read_refunds", (order_id,), lambda: self.refunds(order_id))
+
+    def read_orders(
+        self,
+        *,
+        modified_after: datetime | None = None,
+        modified_before: datetime | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> Iterator[WooOrder]:
+        """Orders in a window, by ``date_modified_gmt`` then id, trash left out.
+
+        ``*_after`` bounds are inclusive, ``*_before`` exclusive; bounds must be aware.
+        The result is a lazy iterator over a snapshot taken when called.
+        """
+        args = (modified_after, modified_before, created_after, created_before)
+
+        def snapshot() -> Iterator[WooOrder]:
+            lo_m, hi_m, lo_c, hi_c = (None if a is None else aware_utc(a, "bound") for a in args)
+            found = [
+                o
+                for o in self._orders.values()
+                if o.status not in (WooStatus.TRASH, WooStatus.AUTO_DRAFT)
+                and (lo_m is None or o.date_modified_gmt >= lo_m)
+                and (hi_m is None or o.date_modified_gmt < hi_m)
+                and (lo_c is None or o.date_created_gmt >= lo_c)
+                and (hi_c is None or o.date_created_gmt < hi_c)
+            ]
+            found.sort(key=lambda o: (o.date_modified_gmt, o.id))
+            return iter(found)
+
+        return self._run("read_orders", args, snapshot)
+
+    def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
+        """Create an order (``POST /orders``) or update one (``PUT /orders/<id>``).
+
+        Create: line items by ``product_id``/``sku`` with ``quantity`` and
+        ``subtotal``/``total``; ``shipping_lines``, ``fee_lines``, ``meta_data``,
+        ``billing``, ``shipping``, ``payment_method(_title)``, ``created_via``
+        (default ``rest-api``), ``currency``, ``status`` (default ``pending``) and
+        ``set_paid``; totals computed from the lines. Update: ``status`` (with the
+        rules of :meth:`set_status`), ``meta_data`` (upsert by key), ``billing``,
+        ``shipping``, ``customer_note``, ``payment_method(_title)``,
+        ``transaction_id``, ``set_paid``. Errors are the REST API's ``ApiError``s.
+        """
+        logged = (order_id, copy.deepcopy(dict(body)))
+        if order_id is None:
+            return self._run("write_order", logged, lambda: self._create(body))
+        return self._run("write_order", logged, lambda: self._update(order_id, body))
+
+    def write_refund(self, order_id: int, body: Mapping[str, Any]) -> WooRefund:
+        """Create a refund (``POST /orders/<id>/refunds``) with WooCommerce's rules.
+
+        ``amount`` defaults to the line refunds' sum; negative or over the remaining
+        refundable amount raises the real store's 500 errors; ``api_refund``
+        defaults to **true** and then fails unless the order's payment method is in
+        ``refund_capable_gateways``; more units than remain to refund: 400.
+        """
+        logged = (order_id, copy.deepcopy(dict(body)))
+        return self._run("write_refund", logged, lambda: self._refund(order_id, body))
+
+    def find_orders_by_meta(
+        self, key: str, value: str, *, created_after: datetime | None = None
+    ) -> list[WooOrder]:
+        """Orders (not trashed) with a ``meta_data`` entry ``key == value``, by id.
+
+        Values are compared as strings (WooCommerce stores meta as text).
+        ``created_after`` is inclusive.
+        """
+
+        def find() -> list[WooOrder]:
+            after = None if created_after is None else aware_utc(created_after, "created_after")
+            return [
+                self._orders[k]
+                for k in sorted(self._orders)
+                if self._orders[k].status != WooStatus.TRASH
+                and (after is None or self._orders[k].date_created_gmt >= after)
+                and any(
+                    m.key == key and str(m.value) == str(value) for m in self._orders[k].meta_data
+                )
+            ]
+
+        return self._run("find_orders_by_meta", (key, value, created_after), find)
