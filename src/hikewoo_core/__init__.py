@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._redact import redact_url
 from .errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
     HikeWooError,
     LeaseError,
+    OutcomeUnknownError,
     PayloadError,
     ReconciliationError,
     RetriesExhaustedError,
@@ -26,7 +28,12 @@ from .errors import (
 )
 from .hike.convert import dump_hike_sale, parse_hike_sale
 from .hike.models import FulfilmentStatus, HikeSale, PaymentStatus
+from .ledger import MemoryLedger, SqliteLedger
+from .mapping import DEFAULT_STATUS_TABLE, HikeStatus, StatusRow, StatusTable
 from .money import format_money, parse_money
+from .plan import Plan
+from .settings import SyncDirection, SyncSettings
+from .sync import Syncer, SyncReport
 from .woo.convert import (
     dump_woo_order,
     dump_woo_refund,
@@ -34,6 +41,7 @@ from .woo.convert import (
     parse_woo_refund,
 )
 from .woo.models import WooOrder, WooRefund, WooStatus
+from .woo.webhooks import WooWebhookEvent, verify_woo_webhook
 
 __all__ = [
     # errors
@@ -42,6 +50,7 @@ __all__ = [
     "ConfigurationError",
     "HikeWooError",
     "LeaseError",
+    "OutcomeUnknownError",
     "PayloadError",
     "ReconciliationError",
     "RetriesExhaustedError",
@@ -50,6 +59,22 @@ __all__ = [
     "TransportError",
     "UnsupportedProductError",
     "WebhookSignatureError",
+    # the sync
+    "DEFAULT_STATUS_TABLE",
+    "HikeStatus",
+    "MemoryLedger",
+    "Plan",
+    "SqliteLedger",
+    "StatusRow",
+    "StatusTable",
+    "SyncDirection",
+    "SyncReport",
+    "SyncSettings",
+    "Syncer",
+    # webhooks and security
+    "WooWebhookEvent",
+    "redact_url",
+    "verify_woo_webhook",
     # models and parsing
     "FulfilmentStatus",
     "HikeSale",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
+import attrs
+
 from ._clock import Clock, aware_utc, system_clock
 
-__all__ = ["Call", "PortRecorder", "Stamper"]
+__all__ = ["Call", "HttpFault", "HttpFaults", "PortRecorder", "Stamper"]
 
 T = TypeVar("T")
 
@@ -49,6 +52,10 @@ class PortRecorder:
         if not isinstance(exc, Exception):
             raise TypeError(f"exc must be an exception instance, got {type(exc).__name__}")
         self._faults.setdefault(method_name, deque()).append((exc, after_write))
+
+    def clear_faults(self) -> None:
+        """Drop every fault queued by :meth:`fail_next` that has not fired yet."""
+        self._faults.clear()
 
     def call_count(self, method_name: str) -> int:
         """How many times the port method ``method_name`` was called (failed calls included)."""
@@ -91,3 +98,63 @@ class Stamper:
         for stamp in stamps:
             if stamp is not None and (self._last is None or stamp > self._last):
                 self._last = stamp
+
+
+@attrs.frozen(kw_only=True)
+class HttpFault:
+    """One HTTP failure for a loopback server to inject (see ``serve_hike``).
+
+    It fires on the next request whose method is ``method`` (any when ``None``) and
+    whose path ends with ``path`` (any when ``None``), once. The server answers
+    ``status`` with ``headers`` and ``body`` (a JSON error naming the fault when
+    ``None``); or, with ``drop``, closes the connection without answering. With
+    ``after`` the request is performed first: the write happens, the answer is lost.
+    """
+
+    status: int = 500
+    path: str | None = None
+    method: str | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: str | None = None
+    after: bool = False
+    drop: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this fault applies to a ``method`` request for ``path``."""
+        return (self.method is None or self.method.upper() == method.upper()) and (
+            self.path is None or path.rstrip("/").endswith(self.path.rstrip("/"))
+        )
+
+
+class HttpFaults:
+    """A thread-safe queue of :class:`HttpFault`; the first matching fault fires once.
+
+    :attr:`fired` lists the faults that fired, oldest first.
+    """
+
+    def __init__(self, faults: Iterable[HttpFault] = ()) -> None:
+        self._queue: list[HttpFault] = list(faults)
+        self._lock = threading.Lock()
+        #: Faults that fired, oldest first.
+        self.fired: list[HttpFault] = []
+
+    def add(self, fault: HttpFault, times: int = 1) -> None:
+        """Queue ``fault`` to fire ``times`` times."""
+        with self._lock:
+            self._queue.extend([fault] * times)
+
+    def take(self, method: str, path: str) -> HttpFault | None:
+        """Remove and return the first queued fault matching the request, if any."""
+        with self._lock:
+            for index, fault in enumerate(self._queue):
+                if fault.matches(method, path):
+                    del self._queue[index]
+                    self.fired.append(fault)
+                    return fault
+        return None
+
+    @property
+    def pending(self) -> int:
+        """How many faults are still queued."""
+        with self._lock:
+            return len(self._queue)

@@ -1,0 +1,253 @@
+"""Plans: ordered tuples of frozen, typed actions, each with a reason (pure).
+
+A :class:`Plan` holds what the executor will write (remote writes and ledger-only
+records) *and* what it will not do and why (skips, rejections, mismatches), so
+``plan.explain()`` tells a person the whole story. Applying a plan and planning again
+yields a plan with no writes (convergence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import attrs
+
+from .hike.models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
+from .mapping import HikeStatus
+from .ports import Link
+
+__all__ = [
+    "Action",
+    "CreateHikeRefundSale",
+    "CreateHikeSale",
+    "CreateWooOrder",
+    "CreateWooRefund",
+    "Mismatch",
+    "Note",
+    "Plan",
+    "RecordLink",
+    "Reject",
+    "Skip",
+    "StockImpact",
+    "UpdateHikeSale",
+    "UpdateWooOrder",
+    "Write",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Action:
+    """Base of every plan entry: what it is about and why."""
+
+    subject: str
+    reason: str
+
+    verb: ClassVar[str] = "do"
+
+    def describe(self) -> str:
+        """One line for :meth:`Plan.explain`."""
+        return f"{self.verb} {self.subject}: {self.reason}"
+
+
+@attrs.frozen(kw_only=True)
+class Write(Action):
+    """An action that changes something. ``key`` identifies it for crash-safe replay."""
+
+    key: str
+    remote: ClassVar[bool] = True
+
+
+@attrs.frozen(kw_only=True)
+class CreateHikeSale(Write):
+    """Create the Hike sale for a WooCommerce order."""
+
+    woo_order_id: int
+    woo_status: str
+    woo_modified_gmt: datetime
+    draft: HikeSaleDraft
+
+    verb: ClassVar[str] = "create Hike sale for"
+
+
+@attrs.frozen(kw_only=True)
+class UpdateHikeSale(Write):
+    """Set a linked Hike sale's statuses (and payments) from its WooCommerce order."""
+
+    woo_order_id: int
+    hike_sale_id: int
+    woo_status: str
+    woo_modified_gmt: datetime
+    status: HikeStatus
+    payments: tuple[HikePayment, ...] | None = None
+
+    verb: ClassVar[str] = "update Hike sale of"
+
+
+@attrs.frozen(kw_only=True)
+class CreateHikeRefundSale(Write):
+    """Create one Hike refund sale for one WooCommerce refund (exactly once, ever)."""
+
+    woo_order_id: int
+    woo_refund_id: int
+    amount: Decimal
+    draft: HikeSaleDraft  # refund_of is filled from the ledger when executed
+
+    verb: ClassVar[str] = "create Hike refund sale for"
+
+
+@attrs.frozen(kw_only=True)
+class CreateWooOrder(Write):
+    """Create the WooCommerce order for a Hike sale."""
+
+    hike_sale_id: int
+    status: HikeStatus
+    hike_modified_at: datetime | None
+    body: Mapping[str, Any]
+
+    verb: ClassVar[str] = "create WooCommerce order for"
+
+
+@attrs.frozen(kw_only=True)
+class UpdateWooOrder(Write):
+    """Update a linked WooCommerce order (its status) from its Hike sale."""
+
+    woo_order_id: int
+    hike_sale_id: int
+    status: HikeStatus
+    hike_modified_at: datetime | None
+    body: Mapping[str, Any]
+
+    verb: ClassVar[str] = "update WooCommerce order of"
+
+
+@attrs.frozen(kw_only=True)
+class CreateWooRefund(Write):
+    """Create a WooCommerce refund (``api_refund: false``) for a Hike refund sale."""
+
+    woo_order_id: int
+    hike_refund_sale_id: int
+    amount: Decimal
+    body: Mapping[str, Any]
+
+    verb: ClassVar[str] = "create WooCommerce refund for"
+
+
+@attrs.frozen(kw_only=True)
+class RecordLink(Write):
+    """Both sides already agree: only the ledger's record of them is brought up to date."""
+
+    link: Link
+
+    remote: ClassVar[bool] = False
+    verb: ClassVar[str] = "record"
+
+
+@attrs.frozen(kw_only=True)
+class Note(Action):
+    """Base of entries that write nothing."""
+
+
+@attrs.frozen(kw_only=True)
+class Skip(Note):
+    """Nothing is synced for this subject, for the reason given."""
+
+    verb: ClassVar[str] = "skip"
+
+
+@attrs.frozen(kw_only=True)
+class Reject(Note):
+    """The subject is refused whole (e.g. composite products); ``lines`` names the culprits."""
+
+    lines: tuple[tuple[int, str, str], ...] = ()
+
+    verb: ClassVar[str] = "reject"
+
+
+@attrs.frozen(kw_only=True)
+class Mismatch(Note):
+    """Money or quantities do not reconcile; nothing is synced until they do."""
+
+    problems: tuple[str, ...] = ()
+
+    verb: ClassVar[str] = "mismatch in"
+
+    def describe(self) -> str:
+        """The reason followed by each problem."""
+        return "; ".join([super().describe(), *self.problems])
+
+
+@attrs.frozen
+class StockImpact:
+    """Units each product would lose in Hike if a (historical) plan were applied."""
+
+    units: Mapping[str, int] = attrs.field(factory=dict)
+    update_inventory: bool = True
+
+    def explain(self) -> str:
+        """A readable table of the impact."""
+        if not self.update_inventory:
+            return "stock impact: none (sales are created with 'do not update inventory')"
+        if not self.units:
+            return "stock impact: none"
+        rows = [f"  {sku:<20} -{units}" for sku, units in sorted(self.units.items())]
+        return "\n".join(["stock impact in Hike (units deducted per product):", *rows])
+
+
+@attrs.frozen
+class Plan:
+    """An ordered tuple of actions; writes run in this order."""
+
+    actions: tuple[Action, ...] = ()
+    stock_impact: StockImpact | None = None
+
+    def __iter__(self) -> Iterator[Action]:
+        return iter(self.actions)
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def __add__(self, other: Plan) -> Plan:
+        impact = self.stock_impact or other.stock_impact
+        return Plan(actions=self.actions + other.actions, stock_impact=impact)
+
+    @property
+    def writes(self) -> tuple[Write, ...]:
+        """The actions that change something (remote or ledger)."""
+        return tuple(a for a in self.actions if isinstance(a, Write))
+
+    @property
+    def remote_writes(self) -> tuple[Write, ...]:
+        """The actions that write to WooCommerce or Hike."""
+        return tuple(a for a in self.writes if a.remote)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        """Skips, rejections and mismatches."""
+        return tuple(a for a in self.actions if isinstance(a, Note))
+
+    @property
+    def is_empty(self) -> bool:
+        """True when applying the plan would change nothing."""
+        return not self.writes
+
+    def of_type(self, kind: type[Action]) -> tuple[Action, ...]:
+        """The actions of one type."""
+        return tuple(a for a in self.actions if isinstance(a, kind))
+
+    def explain(self) -> str:
+        """The plan as numbered sentences a person can read."""
+        if not self.actions:
+            text = "nothing to do"
+        else:
+            text = "\n".join(f"{i}. {a.describe()}" for i, a in enumerate(self.actions, 1))
+        if self.stock_impact is not None:
+            text = f"{text}\n{self.stock_impact.explain()}"
+        return text
+
+
+def status_text(fulfilment: FulfilmentStatus, payment: PaymentStatus) -> str:
+    """``Completed/Paid``."""
+    return f"{fulfilment.value}/{payment.value}"

@@ -1,0 +1,403 @@
+"""The :class:`Syncer`: read both sides, plan, apply (shell).
+
+Entry points:
+
+- :meth:`Syncer.sync_woo_order`: one WooCommerce order (a webhook, or "sync now");
+- :meth:`Syncer.sync_hike_sale`: one Hike sale (the "end of transaction" hook);
+- :meth:`Syncer.sync_changes`: everything changed on either side since the last run;
+- :meth:`Syncer.historical_sync`: a manual sync of a date range, dry-run by default,
+  showing the stock impact before anything is written;
+- :meth:`Syncer.set_serial_numbers`: enter serial numbers, under Hike's rules.
+
+Single-record entry points raise on a refused order (composites); batch entry points
+report each failure and go on with the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TypeVar
+
+import attrs
+
+from .errors import HikeWooError, LeaseError, UnsupportedProductError
+from .executor import Applied, Executor
+from .hike.models import HikeSale
+from .plan import CreateHikeSale, Plan, Reject, StockImpact
+from .planner import HikeSaleState, WooOrderState, plan_hike_sale, plan_woo_order
+from .ports import HikePort, LedgerPort, WooPort
+from .serials import check_serial_entry
+from .settings import SyncSettings
+from .woo.models import WooOrder
+
+__all__ = ["Failure", "SyncReport", "Syncer"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("hikewoo_core.sync")
+
+WOO_CURSOR = "woo.modified_before"
+HIKE_CURSOR = "hike.modified_before"
+
+
+@attrs.frozen
+class Failure:
+    """One record that could not be synced in a batch, and why."""
+
+    subject: str
+    error: str
+    error_type: str
+
+
+@attrs.frozen(kw_only=True)
+class SyncReport:
+    """What a sync run planned, applied and could not do."""
+
+    plan: Plan = attrs.field(factory=Plan)
+    applied: tuple[Applied, ...] = ()
+    failures: tuple[Failure, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failures
+
+    @property
+    def stock_impact(self) -> StockImpact | None:
+        """The stock impact of a historical sync, when computed."""
+        return self.plan.stock_impact
+
+    def explain(self) -> str:
+        """The plan, what was applied, and the failures, for a person."""
+        parts = [self.plan.explain()]
+        if self.dry_run:
+            parts.append("dry run: nothing was written")
+        else:
+            recovered = sum(1 for a in self.applied if a.recovered)
+            parts.append(
+                f"applied {len(self.applied)} write(s)"
+                + (f", {recovered} recovered after an interruption" if recovered else "")
+            )
+        parts += [f"failed: {f.subject}: {f.error}" for f in self.failures]
+        return "\n".join(parts)
+
+    def __add__(self, other: SyncReport) -> SyncReport:
+        return SyncReport(
+            plan=self.plan + other.plan,
+            applied=self.applied + other.applied,
+            failures=self.failures + other.failures,
+            dry_run=self.dry_run and other.dry_run,
+        )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Syncer:
+    """Keeps a WooCommerce store and a Hike store in step.
+
+    ``woo`` and ``hike`` are anything implementing the ports: the HTTP clients or the
+    fakes in :mod:`hikewoo_core.testing`. ``ledger`` remembers what was synced
+    (:class:`~hikewoo_core.MemoryLedger` or :class:`~hikewoo_core.SqliteLedger`).
+    """
+
+    def __init__(
+        self,
+        *,
+        woo: WooPort,
+        hike: HikePort,
+        settings: SyncSettings | None = None,
+        ledger: LedgerPort | None = None,
+        clock: Callable[[], datetime] | None = None,
+        overlap: timedelta = timedelta(minutes=2),
+        owner: str | None = None,
+    ) -> None:
+        from .ledger import MemoryLedger
+
+        self.woo = woo
+        self.hike = hike
+        self.settings = settings or SyncSettings()
+        self.ledger: LedgerPort = ledger if ledger is not None else MemoryLedger()
+        self.clock = clock or _utcnow
+        self.overlap = overlap
+        self.owner = owner or f"syncer-{uuid.uuid4().hex[:12]}"
+        self._executor = Executor(woo, hike, self.ledger, self.clock)
+        if self.settings.sync_from is None:
+            self.ledger.activated_at()  # the first Syncer on a ledger marks the start
+
+    def __repr__(self) -> str:
+        return f"<Syncer owner={self.owner!r} direction={self.settings.direction.value!r}>"
+
+    @property
+    def activated_at(self) -> datetime:
+        """When the sync started: older records are historical (DESIGN 1.7)."""
+        start = self.settings.sync_from or self.ledger.activated_at()
+        return start.replace(microsecond=0)  # WooCommerce dates have 1 s resolution
+
+    # -- planning ------------------------------------------------------------------
+
+    def woo_order_state(self, order: WooOrder) -> WooOrderState:
+        """Read everything the planner needs about one WooCommerce order."""
+        link = self.ledger.link_for_woo(order.id)
+        refunds = tuple(self.woo.read_refunds(order.id)) if order.refunds else ()
+        sale = self.hike.read_sale(link.hike_sale_id) if link is not None else None
+        customer = None
+        email = (order.billing.email or "").strip()
+        if link is None and email:
+            customer = self.hike.find_customer(email)
+        return WooOrderState(
+            order=order,
+            refunds=refunds,
+            link=link,
+            refund_links=tuple(self.ledger.refund_links(order.id)),
+            hike_sale=sale,
+            existing_customer=customer,
+        )
+
+    def plan_woo_order(self, order_id: int, *, manual: bool = False) -> Plan:
+        """The plan for one WooCommerce order, without applying it."""
+        order = self.woo.read_order(order_id)
+        return plan_woo_order(
+            self.woo_order_state(order),
+            self.settings,
+            activated_at=self.activated_at,
+            manual=manual,
+        )
+
+    def hike_sale_state(self, sale: HikeSale) -> HikeSaleState:
+        """Read everything the planner needs about one Hike sale or refund sale."""
+        if sale.refund_of is not None:
+            link = self.ledger.link_for_hike(sale.refund_of)
+            refund_link = self.ledger.refund_link_for_hike(sale.id)
+        else:
+            link = self.ledger.link_for_hike(sale.id)
+            refund_link = None
+        order = self.woo.read_order(link.woo_order_id) if link is not None else None
+        return HikeSaleState(sale=sale, link=link, refund_link=refund_link, woo_order=order)
+
+    def plan_hike_sale(self, sale_id: int, *, manual: bool = False) -> Plan:
+        """The plan for one Hike sale, without applying it."""
+        sale = self.hike.read_sale(sale_id)
+        return plan_hike_sale(
+            self.hike_sale_state(sale), self.settings, activated_at=self.activated_at, manual=manual
+        )
+
+    # -- applying ------------------------------------------------------------------
+
+    def apply(self, plan: Plan) -> tuple[Applied, ...]:
+        """Apply a plan's writes in order. Stops at the first failing write (it raises)."""
+        applied = []
+        for write in plan.writes:
+            done = self._executor.apply(write)
+            if done is not None:
+                applied.append(done)
+        return tuple(applied)
+
+    def _locked(self, resource: str) -> _Lease:
+        return _Lease(self.ledger, resource, self.owner, self.settings.lease_seconds)
+
+    def _sync_order(
+        self, order: WooOrder, *, manual: bool = False, raise_rejects: bool
+    ) -> SyncReport:
+        with self._locked(f"pair:woo:{order.id}"):
+            order = self.woo.read_order(order.id) if manual else order
+            state = self.woo_order_state(order)
+            plan = plan_woo_order(
+                state, self.settings, activated_at=self.activated_at, manual=manual
+            )
+            rejects = [a for a in plan.actions if isinstance(a, Reject)]
+            if rejects and raise_rejects:
+                raise UnsupportedProductError(order.id, rejects[0].lines)
+            applied = self.apply(plan)
+            self._mark_seen(order)
+            return SyncReport(plan=plan, applied=applied)
+
+    def _mark_seen(self, order: WooOrder) -> None:
+        """Record that the order was fully processed at its modification time."""
+        link = self.ledger.link_for_woo(order.id)
+        if link is not None and link.woo_modified_gmt != order.date_modified_gmt:
+            self.ledger.save_link(attrs.evolve(link, woo_modified_gmt=order.date_modified_gmt))
+
+    def sync_woo_order(self, order_id: int) -> SyncReport:
+        """Sync one WooCommerce order to Hike now.
+
+        Raises :class:`~hikewoo_core.UnsupportedProductError` (writing nothing) when the
+        order holds composite or bundle lines.
+        """
+        order = self.woo.read_order(order_id)
+        return self._sync_order(order, raise_rejects=True)
+
+    def sync_hike_sale(self, sale_id: int) -> SyncReport:
+        """Sync one Hike sale to WooCommerce now (Hike's "end of transaction" moment)."""
+        sale = self.hike.read_sale(sale_id)
+        return self._sync_sale(sale)
+
+    def _sync_sale(self, sale: HikeSale, *, manual: bool = False) -> SyncReport:
+        anchor = sale.refund_of if sale.refund_of is not None else sale.id
+        link = self.ledger.link_for_hike(anchor)
+        resource = f"pair:woo:{link.woo_order_id}" if link else f"pair:hike:{anchor}"
+        with self._locked(resource):
+            state = self.hike_sale_state(sale)
+            plan = plan_hike_sale(
+                state, self.settings, activated_at=self.activated_at, manual=manual
+            )
+            return SyncReport(plan=plan, applied=self.apply(plan))
+
+    def sync_changes(self) -> SyncReport:
+        """Sync everything changed on either side since the last run (incremental).
+
+        Reads closed windows ``[cursor - overlap, now)`` on ``date_modified_gmt`` (and
+        Hike's modification time), skips what the ledger already saw at that modification
+        time, and moves the cursors only after the whole window is processed, so a record
+        modified while pages are read is never missed.
+        """
+        # A closed window ending just after the current second (both systems stamp whole
+        # seconds); anything changed later in that second is re-read through the overlap.
+        now = self.clock().replace(microsecond=0) + timedelta(seconds=1)
+        report = SyncReport()
+        if self.settings.direction.woo_to_hike:
+            start = self._cursor(WOO_CURSOR)
+            orders = self.woo.read_orders(modified_after=start, modified_before=now)
+            report += self._batch(orders, self._woo_item)
+            self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
+        if self.settings.direction.hike_to_woo:
+            start = self._cursor(HIKE_CURSOR)
+            sales = sorted(
+                self.hike.read_sales(modified_after=start, modified_before=now),
+                key=lambda s: (s.refund_of is not None, s.modified_at or now, s.id),
+            )
+            report += self._batch(sales, self._hike_item)
+            self.ledger.set_cursor(HIKE_CURSOR, now.isoformat())
+        return report
+
+    def _cursor(self, name: str) -> datetime:
+        value = self.ledger.get_cursor(name)
+        if value is None:
+            return self.activated_at - self.overlap
+        return datetime.fromisoformat(value) - self.overlap
+
+    def _woo_item(self, order: WooOrder) -> SyncReport | None:
+        link = self.ledger.link_for_woo(order.id)
+        if link is not None and link.woo_modified_gmt == order.date_modified_gmt:
+            return None  # already seen at this modification time
+        return self._sync_order(order, raise_rejects=False)
+
+    def _hike_item(self, sale: HikeSale) -> SyncReport | None:
+        return self._sync_sale(sale)
+
+    def _batch(self, items: Iterable[T], one: Callable[[T], SyncReport | None]) -> SyncReport:
+        report = SyncReport()
+        for item in items:
+            try:
+                result = one(item)
+            except HikeWooError as exc:
+                subject = _subject_of(item)
+                log.warning("sync of %s failed: %s", subject, exc)
+                report += SyncReport(failures=(Failure(subject, str(exc), type(exc).__name__),))
+                continue
+            if result is not None:
+                report += result
+        return report
+
+    def historical_sync(
+        self,
+        after: datetime,
+        before: datetime,
+        *,
+        dry_run: bool = True,
+        update_inventory: bool | None = None,
+    ) -> SyncReport:
+        """Manually sync WooCommerce orders created in ``[after, before)`` to Hike.
+
+        Dry-run by default: returns the plan and the stock impact (units per product)
+        without writing. ``update_inventory=False`` creates the sales with Hike's
+        "do not update inventory" flag, leaving stock untouched.
+        """
+        inventory = self.settings.update_inventory if update_inventory is None else update_inventory
+        plan = Plan()
+        failures: list[Failure] = []
+        applied: list[Applied] = []
+        for order in self.woo.read_orders(created_after=after, created_before=before):
+            try:
+                state = self.woo_order_state(order)
+                one = plan_woo_order(
+                    state,
+                    self.settings,
+                    activated_at=self.activated_at,
+                    manual=True,
+                    update_inventory=inventory,
+                )
+                if not dry_run:
+                    with self._locked(f"pair:woo:{order.id}"):
+                        applied += self.apply(one)
+            except HikeWooError as exc:
+                failures.append(
+                    Failure(f"WooCommerce order #{order.id}", str(exc), type(exc).__name__)
+                )
+                continue
+            plan += one
+        impact = _stock_impact(plan, inventory)
+        return SyncReport(
+            plan=attrs.evolve(plan, stock_impact=impact),
+            applied=tuple(applied),
+            failures=tuple(failures),
+            dry_run=dry_run,
+        )
+
+    def set_serial_numbers(
+        self, sale_id: int, line_index: int, serial_numbers: Sequence[str]
+    ) -> HikeSale:
+        """Enter or edit a line's serial numbers, under Hike's rules (DESIGN 1.6).
+
+        Allowed only for serial-number-enabled products, on a sale that came from
+        WooCommerce and is Completed, while the register that took it is still open.
+        Raises :class:`~hikewoo_core.SerialNumberError` otherwise; nothing is written.
+        """
+        sale = self.hike.read_sale(sale_id)
+        line = sale.lines[line_index] if 0 <= line_index < len(sale.lines) else None
+        product = self.hike.find_product(line.sku) if line is not None and line.sku else None
+        if sale.register_closure_id is None:
+            closure = None
+        else:
+            closure = self.hike.read_register_closure(sale.register_closure_id)
+        check_serial_entry(sale, line_index, serial_numbers, product=product, closure=closure)
+        return self.hike.write_serial_numbers(sale_id, line_index, serial_numbers)
+
+
+def _stock_impact(plan: Plan, update_inventory: bool) -> StockImpact:
+    units: Counter[str] = Counter()
+    for action in plan.of_type(CreateHikeSale):
+        assert isinstance(action, CreateHikeSale)  # noqa: S101 - narrowed by of_type
+        if action.draft.do_not_update_inventory:
+            continue
+        for line in action.draft.lines:
+            units[line.sku or line.title] += line.quantity
+    return StockImpact(units=dict(units), update_inventory=update_inventory)
+
+
+def _subject_of(item: object) -> str:
+    if isinstance(item, WooOrder):
+        return f"WooCommerce order #{item.number or item.id}"
+    if isinstance(item, HikeSale):
+        return f"Hike sale {item.number or item.id}"
+    return repr(item)  # pragma: no cover
+
+
+class _Lease:
+    """Context manager holding the ledger lease on one pair while it syncs."""
+
+    def __init__(self, ledger: LedgerPort, resource: str, owner: str, ttl: float) -> None:
+        self.ledger, self.resource, self.owner, self.ttl = ledger, resource, owner, ttl
+
+    def __enter__(self) -> None:
+        if not self.ledger.acquire_lease(self.resource, self.owner, self.ttl):
+            raise LeaseError(f"{self.resource} is being synced by another executor")
+
+    def __exit__(self, *exc: object) -> None:
+        self.ledger.release_lease(self.resource, self.owner)
