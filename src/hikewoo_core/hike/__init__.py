@@ -1,6 +1,13 @@
-"""Hike POS: models, parsing, the field/endpoint table and (lazily imported) REST clients."""
+"""Hike POS: models, parsing, the field/endpoint table and (lazily imported) REST clients.
+
+``HikeClient`` and ``AsyncHikeClient`` are imported on first use, so importing the
+models does not import httpx. The OAuth2 helpers (:mod:`hikewoo_core.hike.oauth`)
+import httpx only when they send a request.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .convert import (
     dump_hike,
@@ -24,8 +31,22 @@ from .models import (
     PaymentStatus,
     SaleSource,
 )
+from .oauth import (
+    Tokens,
+    authorization_url,
+    exchange_code,
+    exchange_code_async,
+    refresh_tokens,
+    refresh_tokens_async,
+)
+
+if TYPE_CHECKING:
+    from .aclient import AsyncHikeClient
+    from .client import HikeClient
 
 __all__ = [
+    "AsyncHikeClient",
+    "HikeClient",
     "FulfilmentStatus",
     "HikeCustomer",
     "HikeOutlet",
@@ -38,10 +59,34 @@ __all__ = [
     "HikeSaleLine",
     "PaymentStatus",
     "SaleSource",
+    "Tokens",
+    "authorization_url",
     "dump_hike",
     "dump_hike_sale",
+    "exchange_code",
+    "exchange_code_async",
     "parse_hike",
     "parse_hike_product",
     "parse_hike_register_closure",
     "parse_hike_sale",
+    "refresh_tokens",
+    "refresh_tokens_async",
 ]
+
+_LAZY = {"HikeClient": ".client", "AsyncHikeClient": ".aclient"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the HTTP clients (and so httpx) only when they are asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,7 +2,8 @@
 
 Field names come from :mod:`hikewoo_core.hike.schema`. Statuses are accepted as
 Hike's names (``"Completed"``) or as the numbers Hike's app uses (``2``), and are
-written as names.
+written as :data:`~hikewoo_core.hike.schema.STATUS_ENCODING` says (names unless
+changed; ``status_encoding=`` overrides it per call).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from .._convert import (
     decode_json,
     describe,
 )
+from ..errors import ConfigurationError
 from . import models as m
-from .schema import FIELDS, FULFILMENT_CODES, PAYMENT_CODES, SOURCE_CODES
+from . import schema
+from .schema import FIELDS, FULFILMENT_CODES, PAYMENT_CODES, SOURCE_CODES, StatusEncoding
 
 __all__ = [
     "dump_hike",
     "dump_hike_sale",
+    "encode_statuses",
     "parse_hike",
     "parse_hike_product",
     "parse_hike_register_closure",
@@ -92,15 +96,62 @@ def parse_hike_register_closure(
     return parse_hike(data, m.HikeRegisterClosure, loads=loads)
 
 
-def dump_hike(obj: Any) -> dict[str, Any]:
-    """Any Hike model in Hike's JSON form; ``parse_hike`` reads it back equal."""
+_STATUS_CODES: dict[str, dict[str, int]] = {
+    FIELDS["HikeSale"][attr].key: {name: code for code, name in codes.items()}
+    for attr, codes in (
+        ("fulfilment_status", FULFILMENT_CODES),
+        ("payment_status", PAYMENT_CODES),
+        ("source", SOURCE_CODES),
+    )
+}
+
+
+def encode_statuses(
+    body: dict[str, Any], status_encoding: StatusEncoding | None = None
+) -> dict[str, Any]:
+    """``body`` (a dumped sale) with its statuses as names or as Hike's app numbers.
+
+    Acts on the top-level ``status``, ``financialStatus`` and ``invoiceFrom`` fields
+    (their JSON names come from the schema). ``status_encoding`` defaults to
+    :data:`hikewoo_core.hike.schema.STATUS_ENCODING`, read at call time. A name with
+    no known number raises :class:`~hikewoo_core.ConfigurationError`.
+    """
+    encoding = schema.STATUS_ENCODING if status_encoding is None else status_encoding
+    if encoding == "name":
+        return body
+    if encoding != "number":
+        raise ConfigurationError(f"status encoding must be 'name' or 'number', got {encoding!r}")
+    out = dict(body)
+    for key, codes in _STATUS_CODES.items():
+        value = out.get(key)
+        if isinstance(value, str):
+            if value not in codes:
+                raise ConfigurationError(f"{key} {value!r} has no known Hike number")
+            out[key] = codes[value]
+    return out
+
+
+def dump_hike(obj: Any, *, status_encoding: StatusEncoding | None = None) -> dict[str, Any]:
+    """Any Hike model in Hike's JSON form; ``parse_hike`` reads it back equal.
+
+    Statuses of a sale or draft are written as ``status_encoding`` says (see
+    :func:`encode_statuses`); other models have none.
+    """
     result: dict[str, Any] = _CONVERTERS.fast.unstructure(obj)
+    if isinstance(obj, (m.HikeSale, m.HikeSaleDraft)):
+        result = encode_statuses(result, status_encoding)
     return result
 
 
-def dump_hike_sale(sale: m.HikeSale, *, for_create: bool = False) -> dict[str, Any]:
-    """A sale in Hike's JSON form; with ``for_create`` the server-assigned ``id`` is left out."""
-    body = dump_hike(sale)
+def dump_hike_sale(
+    sale: m.HikeSale | m.HikeSaleDraft,
+    *,
+    for_create: bool = False,
+    status_encoding: StatusEncoding | None = None,
+) -> dict[str, Any]:
+    """A sale (or draft) in Hike's JSON form; with ``for_create`` the server-assigned
+    ``id`` is left out. Statuses as in :func:`dump_hike`."""
+    body = dump_hike(sale, status_encoding=status_encoding)
     if for_create:
         body.pop(FIELDS["HikeSale"]["id"].key, None)
     return body

@@ -9,19 +9,25 @@ learns the truth corrects one line here. See ``docs/hike.md``.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Final
+from typing import Final, Literal
 
 import attrs
 
 __all__ = [
+    "DEFAULT_TOKEN_LIFETIME",
     "ENDPOINTS",
     "FIELDS",
     "FULFILMENT_CODES",
+    "MAX_PAGE_SIZE",
+    "PARAMS",
     "PAYMENT_CODES",
     "SOURCE_CODES",
+    "STATUS_ENCODING",
     "Endpoint",
     "Field",
     "Provenance",
+    "StatusEncoding",
+    "schema_markdown",
 ]
 
 
@@ -150,7 +156,84 @@ ENDPOINTS: Final[dict[str, Endpoint]] = {
     "set_serial_numbers": Endpoint("POST", "/sales/update_serial_numbers", A),
     "find_customer": Endpoint("GET", "/customers/get_by_email", A),
     "adjust_stock": Endpoint("POST", "/products/update_inventory", A),
+    "read_sale": Endpoint("GET", "/sales/get", A, "one sale by id"),
+    "update_sale_status": Endpoint(
+        "POST",
+        "/sales/create_ecommerce_sale",
+        A,
+        "documented as create or update; update = body with the sale's id",
+    ),
+    "read_register_closure": Endpoint("GET", "/registerClosures/get", A, "one closure by id"),
+    "find_sale_by_reference": Endpoint(
+        "GET",
+        "/sales/get_all",
+        A,
+        "no reference filter is published: a date window is listed and matched locally",
+    ),
 }
+
+#: operation -> name of a query, form or body parameter -> field. ``paging`` applies to
+#: every ``get_all`` list; ``token`` and ``authorize`` are the OAuth2 endpoints.
+PARAMS: Final[dict[str, dict[str, Field]]] = {
+    "paging": {
+        "page_size": Field("page_size", D, "1 to 500; else HTTP 500 with a message"),
+        "skip_count": Field("skip_count", T, "also seen as Skip_count"),
+        "total": Field("totalCount", T, "response: number of matching records"),
+        "items": Field("items", T, "response: the page"),
+    },
+    "list_sales": {
+        "from": Field("invoice_range_from", T, "ISO 8601 UTC; filters the transaction date"),
+        "to": Field("invoice_range_to", T, "ISO 8601 UTC"),
+        "sorting": Field("Sorting", T, "value transactionDate"),
+    },
+    "list_register_closures": {
+        "from": Field("closure_range_from", T, "ISO 8601 UTC"),
+        "to": Field("closure_range_to", T, "ISO 8601 UTC"),
+    },
+    "read_sale": {"id": Field("id", A)},
+    "read_register_closure": {"id": Field("id", A)},
+    "product_by_sku": {"sku": Field("sku", A)},
+    "find_customer": {"email": Field("email", A)},
+    "set_serial_numbers": {
+        "sale_id": Field("invoiceId", A),
+        "line_index": Field("lineIndex", A, "0-based position in invoiceLineItems"),
+        "serial_numbers": Field("serialNumbers", A),
+    },
+    "authorize": {
+        "response_type": Field("response_type", D, "value code"),
+        "client_id": Field("client_id", D, "the App Id"),
+        "redirect_uri": Field("redirect_uri", D),
+        "state": Field("state", D, "optional, echoed back"),
+        "scope": Field("scope", D, "only value: all"),
+        "code": Field("code", D, "on the redirect"),
+    },
+    "token": {
+        "grant_type": Field("grant_type", T, "authorization_code or refresh_token"),
+        "client_id": Field("client_id", T),
+        "client_secret": Field("client_secret", T, "the App Secret"),
+        "code": Field("code", T),
+        "redirect_uri": Field("redirect_uri", T),
+        "refresh_token": Field("refresh_token", T, "request and response"),
+        "access_token": Field("access_token", T, "response"),
+        "expires_in": Field("expires_in", T, "response, seconds; 604800 assumed when absent"),
+    },
+}
+
+#: Lifetime of an access token when the token response has no ``expires_in`` (7 days):
+#: what one third-party client assumes; not published by Hike (assumed).
+DEFAULT_TOKEN_LIFETIME: Final = 604800
+
+#: Largest ``page_size`` Hike accepts (its reference pages say 1 to 500).
+MAX_PAGE_SIZE: Final = 500
+
+#: How statuses travel in request bodies.
+StatusEncoding = Literal["name", "number"]
+
+#: Whether ``status``, ``financialStatus`` and ``invoiceFrom`` are *sent* as Hike's names
+#: (``"Completed"``) or as the numbers of Hike's app (``2``): unknown (assumed names,
+#: which one public client sends). Parsing accepts both. Change this one line, or pass
+#: ``status_encoding=`` to the clients, when you learn which Hike wants.
+STATUS_ENCODING: StatusEncoding = "name"
 
 #: Hike's app numbers for statuses (``InvoiceStatus``, ``FinancialStatus``, ``InvoiceFrom``).
 FULFILMENT_CODES: Final[dict[int, str]] = {
@@ -167,3 +250,83 @@ SOURCE_CODES: Final[dict[int, str]] = {
 }  # fmt: skip
 
 del D, T, A
+
+_SHORT = {
+    Provenance.DOCUMENTED: "documented",
+    Provenance.THIRD_PARTY: "third-party",
+    Provenance.ASSUMED: "**assumed**",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|") if text else ""
+
+
+def schema_markdown() -> str:
+    """The tables of this module as Markdown: what Hike documents and what is assumed.
+
+    ``docs/hike.md`` embeds this text between ``<!-- hike-schema:start -->`` and
+    ``<!-- hike-schema:end -->``; a test fails when the two drift apart.
+    """
+    out = [
+        "Provenance: *documented* = Hike's developer hub; *third-party* = public code that "
+        "calls Hike, or Hike's own app models; **assumed** = published nowhere we could "
+        "read. Correct an assumed name in `hikewoo_core/hike/schema.py` (one line).",
+        "",
+        "### Endpoints",
+        "",
+        "Paths are relative to `https://api.hikeup.com/api/v1` unless noted.",
+        "",
+        "| Operation | Method | Path | Provenance | Note |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| `{op}` | {e.method} | `{e.path}` | {_SHORT[e.provenance]} | {_cell(e.note)} |"
+        for op, e in ENDPOINTS.items()
+    ]
+    out += [
+        "",
+        "### Parameters",
+        "",
+        "| Operation | Parameter | Name sent | Provenance | Note |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| `{op}` | {attr} | `{f.key}` | {_SHORT[f.provenance]} | {_cell(f.note)} |"
+        for op, fields in PARAMS.items()
+        for attr, f in fields.items()
+    ]
+    out += [
+        "",
+        "### Fields",
+        "",
+        "`HikeSaleDraft` uses the JSON names of `HikeSale`.",
+        "",
+        "| Model | Attribute | JSON field | Provenance | Note |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| `{model}` | `{attr}` | `{f.key}` | {_SHORT[f.provenance]} | {_cell(f.note)} |"
+        for model, fields in FIELDS.items()
+        if model != "HikeSaleDraft"
+        for attr, f in fields.items()
+    ]
+    codes = ", ".join(f"{n} {name}" for n, name in FULFILMENT_CODES.items())
+    paid = ", ".join(f"{n} {name}" for n, name in PAYMENT_CODES.items())
+    source = ", ".join(f"{n} {name}" for n, name in SOURCE_CODES.items())
+    out += [
+        "",
+        "### Statuses",
+        "",
+        f"Statuses are sent as **{STATUS_ENCODING}s** (`STATUS_ENCODING`, **assumed**: "
+        "whether Hike's API wants names or numbers is not published); both are accepted "
+        "when reading. The numbers, from Hike's app models (third-party):",
+        "",
+        f"- `status` (fulfilment): {codes}",
+        f"- `financialStatus` (payment): {paid}",
+        f"- `invoiceFrom` (source): {source}",
+        "",
+        f"Other constants: `page_size` at most {MAX_PAGE_SIZE} (documented); an access "
+        f"token without `expires_in` lives {DEFAULT_TOKEN_LIFETIME} s (**assumed**).",
+    ]
+    return "\n".join(out) + "\n"

@@ -37,8 +37,9 @@ See ``docs/testing.md`` for a full walk-through.
 from __future__ import annotations
 
 from ._clock import DEFAULT_START, Clock, FakeClock
-from ._faults import Call
+from ._faults import Call, HttpFault, HttpFaults
 from ._hike import FakeHike
+from ._hike_server import serve_hike
 from ._woo import FakeWooCommerce
 from ._woo_rules import CORE_STATUSES
 
@@ -50,4 +51,7 @@ __all__ = [
     "FakeClock",
     "FakeHike",
     "FakeWooCommerce",
+    "HttpFault",
+    "HttpFaults",
+    "serve_hike",
 ]

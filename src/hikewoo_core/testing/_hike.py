@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -12,6 +14,7 @@ from ..errors import RuleViolation
 from ..hike.models import (
     FulfilmentStatus,
     HikeCustomer,
+    HikeOutlet,
     HikePayment,
     HikeProduct,
     HikeRegister,
@@ -160,6 +163,29 @@ class FakeHike(HikeStore):
     def customers(self) -> list[HikeCustomer]:
         """Every customer, by id."""
         return [self._customers[k] for k in sorted(self._customers)]
+
+    def outlets(self) -> list[HikeOutlet]:
+        """Every outlet, by id."""
+        return [self._outlets[k] for k in sorted(self._outlets)]
+
+    def products(self) -> list[HikeProduct]:
+        """Every product, by id."""
+        return sorted(self._products.values(), key=lambda p: p.id)
+
+    def register_closures(self) -> list[HikeRegisterClosure]:
+        """Every register closure (each opening of a register), by id."""
+        return [self._closures[k] for k in sorted(self._closures)]
+
+    def serve(self, **options: Any) -> AbstractContextManager[str]:
+        """Serve this fake over real HTTP on 127.0.0.1; yields the API base URL.
+
+        A context manager: ``with FakeHike().serve(access_token="t") as base_url:``.
+        Options are those of :func:`hikewoo_core.testing.serve_hike` (OAuth2 client id
+        and secret, token lifetime, injected faults).
+        """
+        from ._hike_server import serve_hike
+
+        return serve_hike(self, **options)
 
     # --------------------------------------------------------- cashier side
     def record_sale(
