@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._redact import redact_url
+from .backfill import BackfillReport, Partition, Progress, partitions
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -60,10 +61,13 @@ __all__ = [
     "UnsupportedProductError",
     "WebhookSignatureError",
     # the sync
+    "BackfillReport",
     "DEFAULT_STATUS_TABLE",
     "HikeStatus",
     "MemoryLedger",
+    "Partition",
     "Plan",
+    "Progress",
     "SqliteLedger",
     "StatusRow",
     "StatusTable",
@@ -71,6 +75,7 @@ __all__ = [
     "SyncReport",
     "SyncSettings",
     "Syncer",
+    "partitions",
     # webhooks and security
     "WooWebhookEvent",
     "redact_url",

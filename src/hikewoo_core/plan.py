@@ -8,7 +8,8 @@ yields a plan with no writes (convergence).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -35,6 +36,8 @@ __all__ = [
     "UpdateHikeSale",
     "UpdateWooOrder",
     "Write",
+    "add_stock_impact",
+    "stock_impact",
 ]
 
 
@@ -251,3 +254,18 @@ class Plan:
 def status_text(fulfilment: FulfilmentStatus, payment: PaymentStatus) -> str:
     """``Completed/Paid``."""
     return f"{fulfilment.value}/{payment.value}"
+
+
+def stock_impact(actions: Iterable[Action], update_inventory: bool) -> StockImpact:
+    """Units per product the Hike sales created by ``actions`` would deduct."""
+    units: Counter[str] = Counter()
+    add_stock_impact(units, actions)
+    return StockImpact(units=dict(units), update_inventory=update_inventory)
+
+
+def add_stock_impact(units: Counter[str], actions: Iterable[Action]) -> None:
+    """Add to ``units`` what the Hike sales created by ``actions`` would deduct."""
+    for action in actions:
+        if isinstance(action, CreateHikeSale) and not action.draft.do_not_update_inventory:
+            for line in action.draft.lines:
+                units[line.sku or line.title] += line.quantity

@@ -15,19 +15,20 @@ report each failure and go on with the rest.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 import attrs
 
+from .backfill import BackfillReport, Partition, Progress, run_backfill
 from .errors import HikeWooError, LeaseError, UnsupportedProductError
 from .executor import Applied, Executor
 from .hike.models import HikeSale
-from .plan import CreateHikeSale, Plan, Reject, StockImpact
+from .plan import Plan, Reject, StockImpact, stock_impact
 from .planner import HikeSaleState, WooOrderState, plan_hike_sale, plan_woo_order
 from .ports import HikePort, LedgerPort, WooPort
 from .serials import check_serial_entry
@@ -202,21 +203,40 @@ class Syncer:
     def _locked(self, resource: str) -> _Lease:
         return _Lease(self.ledger, resource, self.owner, self.settings.lease_seconds)
 
-    def _sync_order(
-        self, order: WooOrder, *, manual: bool = False, raise_rejects: bool
+    def process_order(
+        self,
+        order: WooOrder,
+        *,
+        manual: bool = False,
+        update_inventory: bool | None = None,
+        dry_run: bool = False,
+        raise_rejects: bool = False,
     ) -> SyncReport:
+        """Plan and (unless ``dry_run``) apply the sync of an order already read.
+
+        The building block of every batch: it holds the pair's lease while it works,
+        and marks the order seen at its modification time only once its whole plan
+        is applied. ``manual`` is a manual (historical) sync.
+        """
+        state = self.woo_order_state(order)
+        plan = plan_woo_order(
+            state,
+            self.settings,
+            activated_at=self.activated_at,
+            manual=manual,
+            update_inventory=update_inventory,
+        )
+        rejects = [a for a in plan.actions if isinstance(a, Reject)]
+        if rejects and raise_rejects:
+            raise UnsupportedProductError(order.id, rejects[0].lines)
+        if dry_run or plan.is_empty:
+            if not dry_run:
+                self._mark_seen(order)
+            return SyncReport(plan=plan, dry_run=dry_run)
         with self._locked(f"pair:woo:{order.id}"):
-            order = self.woo.read_order(order.id) if manual else order
-            state = self.woo_order_state(order)
-            plan = plan_woo_order(
-                state, self.settings, activated_at=self.activated_at, manual=manual
-            )
-            rejects = [a for a in plan.actions if isinstance(a, Reject)]
-            if rejects and raise_rejects:
-                raise UnsupportedProductError(order.id, rejects[0].lines)
             applied = self.apply(plan)
             self._mark_seen(order)
-            return SyncReport(plan=plan, applied=applied)
+        return SyncReport(plan=plan, applied=applied)
 
     def _mark_seen(self, order: WooOrder) -> None:
         """Record that the order was fully processed at its modification time."""
@@ -231,7 +251,7 @@ class Syncer:
         order holds composite or bundle lines.
         """
         order = self.woo.read_order(order_id)
-        return self._sync_order(order, raise_rejects=True)
+        return self.process_order(order, raise_rejects=True)
 
     def sync_hike_sale(self, sale_id: int) -> SyncReport:
         """Sync one Hike sale to WooCommerce now (Hike's "end of transaction" moment)."""
@@ -286,7 +306,7 @@ class Syncer:
         link = self.ledger.link_for_woo(order.id)
         if link is not None and link.woo_modified_gmt == order.date_modified_gmt:
             return None  # already seen at this modification time
-        return self._sync_order(order, raise_rejects=False)
+        return self.process_order(order)
 
     def _hike_item(self, sale: HikeSale) -> SyncReport | None:
         return self._sync_sale(sale)
@@ -320,34 +340,63 @@ class Syncer:
         "do not update inventory" flag, leaving stock untouched.
         """
         inventory = self.settings.update_inventory if update_inventory is None else update_inventory
-        plan = Plan()
-        failures: list[Failure] = []
-        applied: list[Applied] = []
-        for order in self.woo.read_orders(created_after=after, created_before=before):
-            try:
-                state = self.woo_order_state(order)
-                one = plan_woo_order(
-                    state,
-                    self.settings,
-                    activated_at=self.activated_at,
-                    manual=True,
-                    update_inventory=inventory,
-                )
-                if not dry_run:
-                    with self._locked(f"pair:woo:{order.id}"):
-                        applied += self.apply(one)
-            except HikeWooError as exc:
-                failures.append(
-                    Failure(f"WooCommerce order #{order.id}", str(exc), type(exc).__name__)
-                )
-                continue
-            plan += one
-        impact = _stock_impact(plan, inventory)
-        return SyncReport(
-            plan=attrs.evolve(plan, stock_impact=impact),
-            applied=tuple(applied),
-            failures=tuple(failures),
+        report = SyncReport()
+        orders = self.woo.read_orders(created_after=after, created_before=before)
+        one = functools.partial(
+            self.process_order, manual=True, update_inventory=inventory, dry_run=dry_run
+        )
+        report += self._batch(orders, one)
+        impact = stock_impact(report.plan.actions, inventory)
+        plan = attrs.evolve(report.plan, stock_impact=impact)
+        return attrs.evolve(report, plan=plan, dry_run=dry_run)
+
+    def backfill(
+        self,
+        after: datetime,
+        before: datetime,
+        *,
+        dry_run: bool = False,
+        update_inventory: bool | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        checkpoint_every: int = 100,
+        total: int | None = None,
+    ) -> BackfillReport:
+        """Stream a manual sync of the orders created in ``[after, before)``, resumably.
+
+        Unlike :meth:`historical_sync`, which keeps every plan for review, a backfill keeps
+        only counters, checkpoints its position in the ledger and reports progress, so it
+        runs over any number of orders in flat memory and resumes after an interruption.
+        Split large ranges with :func:`hikewoo_core.partitions` and run each partition with
+        :meth:`backfill_partition`, possibly on different workers.
+        """
+        return self.backfill_partition(
+            Partition(after, before),
             dry_run=dry_run,
+            update_inventory=update_inventory,
+            progress=progress,
+            checkpoint_every=checkpoint_every,
+            total=total,
+        )
+
+    def backfill_partition(
+        self,
+        partition: Partition,
+        *,
+        dry_run: bool = False,
+        update_inventory: bool | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        checkpoint_every: int = 100,
+        total: int | None = None,
+    ) -> BackfillReport:
+        """Run or resume one partition of a backfill (see :mod:`hikewoo_core.backfill`)."""
+        return run_backfill(
+            self,
+            partition,
+            dry_run=dry_run,
+            update_inventory=update_inventory,
+            progress=progress,
+            checkpoint_every=checkpoint_every,
+            total=total,
         )
 
     def set_serial_numbers(
@@ -368,17 +417,6 @@ class Syncer:
             closure = self.hike.read_register_closure(sale.register_closure_id)
         check_serial_entry(sale, line_index, serial_numbers, product=product, closure=closure)
         return self.hike.write_serial_numbers(sale_id, line_index, serial_numbers)
-
-
-def _stock_impact(plan: Plan, update_inventory: bool) -> StockImpact:
-    units: Counter[str] = Counter()
-    for action in plan.of_type(CreateHikeSale):
-        assert isinstance(action, CreateHikeSale)  # noqa: S101 - narrowed by of_type
-        if action.draft.do_not_update_inventory:
-            continue
-        for line in action.draft.lines:
-            units[line.sku or line.title] += line.quantity
-    return StockImpact(units=dict(units), update_inventory=update_inventory)
 
 
 def _subject_of(item: object) -> str:
