@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
@@ -79,10 +79,27 @@ def _expect_bool(value: object, _: object = None) -> bool:
 
 
 def _expect_money(value: object, _: object = None) -> Decimal:
+    if type(value) is str:  # the common case, inlined: WooCommerce sends strings
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            pass
+        else:
+            if amount.is_finite():
+                return amount
     try:
         return parse_money(value)
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
+
+
+def _optional(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``T | None`` without cattrs' per-call dispatch."""
+
+    def structure(value: Any, _: Any = None) -> Any:
+        return None if value is None else hook(value, None)
+
+    return structure
 
 
 def parse_utc(value: object, _: object = None) -> datetime:
@@ -190,6 +207,14 @@ def _register_primitives(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(Decimal, _expect_money)
     conv.register_structure_hook(datetime, parse_utc)
     conv.register_structure_hook(Any, _any)
+    for cls, hook in (
+        (int, _expect_int),
+        (str, _expect_str),
+        (bool, _expect_bool),
+        (Decimal, _expect_money),
+        (datetime, parse_utc),
+    ):
+        conv.register_structure_hook(cls | None, _optional(hook))
     conv.register_unstructure_hook(Decimal, str)
     conv.register_unstructure_hook(datetime, format_utc)
 
