@@ -686,3 +686,18 @@ def test_loopback_dropped_connection(server: tuple[str, Counter[str]]) -> None:
             send_sync(client, flow, sleep=fake.sleep)
         assert hits["/drop"] == 4
     assert len(fake.sleeps) == 2
+
+
+def test_a_url_keeps_its_own_query_when_params_are_added() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={})
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        flow = request_flow(
+            Request("GET", "https://shop.example/index.php?rest_route=/wc/v3/orders", {"page": 2})
+        )
+        send_sync(client, flow)
+    assert seen == ["https://shop.example/index.php?rest_route=%2Fwc%2Fv3%2Forders&page=2"]

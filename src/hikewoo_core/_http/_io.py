@@ -58,10 +58,14 @@ if not any(isinstance(f, RedactHttpxLogs) for f in _httpx_logger.filters):
 
 
 def _build(client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
+    # httpx replaces a URL's own query when params= is given: merge instead, so a URL
+    # such as ``index.php?rest_route=/wc/v3/orders`` keeps its query.
+    url = httpx.URL(request.url)
+    if request.params:
+        url = url.copy_merge_params(request.params)
     return client.build_request(
         request.method,
-        request.url,
-        params=request.params,
+        url,
         json=request.json,
         data=request.form,
         headers=request.headers,

@@ -37,11 +37,13 @@ See ``docs/testing.md`` for a full walk-through.
 from __future__ import annotations
 
 from ._clock import DEFAULT_START, Clock, FakeClock
+from ._fault_plan import FaultPlan
 from ._faults import Call, HttpFault, HttpFaults
 from ._hike import FakeHike
 from ._hike_server import serve_hike
 from ._woo import FakeWooCommerce
 from ._woo_rules import CORE_STATUSES
+from ._woo_server import serve_woo
 
 __all__ = [
     "CORE_STATUSES",
@@ -51,7 +53,9 @@ __all__ = [
     "FakeClock",
     "FakeHike",
     "FakeWooCommerce",
+    "FaultPlan",
     "HttpFault",
     "HttpFaults",
     "serve_hike",
+    "serve_woo",
 ]

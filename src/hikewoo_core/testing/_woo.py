@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -206,6 +207,19 @@ class FakeWooCommerce(WooStore):
         self._commit(attrs.evolve(order, status=WooStatus.TRASH), None, stamp)
 
     # ------------------------------------------------------------- WooPort
+    def serve(self, **options: Any) -> AbstractContextManager[str]:
+        """Serve this fake over real HTTP on 127.0.0.1, as WooCommerce's REST API v3.
+
+        A context manager yielding the site address (``http://127.0.0.1:PORT``):
+        ``with FakeWooCommerce().serve(consumer_key="ck", consumer_secret="cs") as url:``.
+        Options are those of :func:`hikewoo_core.testing.serve_woo` (keys, simulated
+        HTTPS termination, injected faults). Authentication is checked as WooCommerce
+        checks it: over plain HTTP only OAuth 1.0a.
+        """
+        from ._woo_server import serve_woo
+
+        return serve_woo(self, **options)
+
     def read_order(self, order_id: int) -> WooOrder:
         """The order as it is now; unknown id: ``ApiError(404, ..._invalid_id)``."""
         return self._run("read_order", (order_id,), lambda: self._get(order_id))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from ._responses import BatchItem, BatchResult
 from .convert import (
     dump_woo_order,
     dump_woo_refund,
@@ -29,7 +32,15 @@ from .models import (
     WooTaxLine,
 )
 
+if TYPE_CHECKING:
+    from .aclient import AsyncWooClient
+    from .client import WooClient
+
 __all__ = [
+    "AsyncWooClient",
+    "BatchItem",
+    "BatchResult",
+    "WooClient",
     "WooAddress",
     "WooCouponLine",
     "WooError",
@@ -53,3 +64,16 @@ __all__ = [
     "parse_woo_refunds",
     "woo_order_write_body",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The clients import httpx; the models and converters must not.
+    if name == "WooClient":
+        from .client import WooClient
+
+        return WooClient
+    if name == "AsyncWooClient":
+        from .aclient import AsyncWooClient
+
+        return AsyncWooClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

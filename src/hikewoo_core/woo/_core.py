@@ -1,0 +1,302 @@
+"""What :class:`WooClient` and :class:`AsyncWooClient` share: settings, bodies, parsing (pure)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from .._convert import JsonLoads, decode_json
+from .._http_types import Request
+from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from ..errors import ApiError, ConfigurationError
+from ._requests import MAX_PER_PAGE, WooRequests, inclusive_after, order_filters, order_path
+from ._responses import Page, parse_page
+from .auth import AuthMode, ParamValue
+from .convert import parse_woo_order, parse_woo_orders, parse_woo_refund, parse_woo_refunds
+from .models import WooOrder, WooRefund
+
+__all__ = ["LOOKUP_FIELDS", "LOOKUP_MARGIN", "WooCore", "check_aware", "draft_order_id"]
+
+UTC = timezone.utc
+#: Fields asked for when searching orders by meta (a page is ~50x smaller than full orders).
+LOOKUP_FIELDS = "id,status,date_created_gmt,meta_data"
+#: Margin for clock skew when looking up an order a create may have made.
+LOOKUP_MARGIN = timedelta(minutes=5)
+#: Statuses a found order must not have to count as "created" (a draft is a failed create).
+_NOT_CREATED = frozenset({"checkout-draft", "trash", "auto-draft"})
+
+
+def check_aware(name: str, value: datetime) -> datetime:
+    """``value``, after checking it is timezone-aware (:class:`ConfigurationError` if not)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ConfigurationError(f"{name} must be a timezone-aware datetime")
+    return value
+
+
+def draft_order_id(error: ApiError) -> int | None:
+    """The ``new_draft_order_id`` a failed create left behind (WooCommerce 9.x), if any."""
+    data = error.data
+    if isinstance(data, Mapping):
+        value = data.get("new_draft_order_id")
+        if type(value) is int and value > 0:
+            return value
+    return None
+
+
+def _page_number(request: Request) -> int:
+    try:
+        return int(str(request.params.get("page", "1")))
+    except ValueError:
+        return 0
+
+
+def _meta_matches(raw: Any, key: str, value: str) -> bool:
+    if not isinstance(raw, Mapping) or str(raw.get("status")) in _NOT_CREATED:
+        return False
+    meta = raw.get("meta_data")
+    if not isinstance(meta, list):
+        return False
+    return any(
+        isinstance(m, Mapping) and m.get("key") == key and str(m.get("value")) == str(value)
+        for m in meta
+    )
+
+
+class WooCore:
+    """The I/O-free half of a WooCommerce client (see :class:`~hikewoo_core.woo.WooClient`)."""
+
+    def __init__(
+        self,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        auth_mode: AuthMode | str | None,
+        rest_route: bool,
+        retry: RetryPolicy | None,
+        signature_method: str,
+        clock: Callable[[], float] | None,
+        nonce_factory: Callable[[], str] | None,
+        loads: JsonLoads | None,
+        created_via: str | None,
+        lookup_window: timedelta,
+    ) -> None:
+        self._clock: Callable[[], float] = clock or time.time
+        self.requests = WooRequests(
+            url,
+            consumer_key,
+            consumer_secret,
+            auth_mode=auth_mode,
+            rest_route=rest_route,
+            signature_method=signature_method,
+            clock=self._clock,
+            nonce_factory=nonce_factory,
+        )
+        self.retry = retry or DEFAULT_RETRY_POLICY
+        self.loads = loads
+        if created_via is not None and not created_via:
+            raise ConfigurationError("created_via must be a non-empty string or None")
+        self.created_via = created_via
+        self.lookup_window = lookup_window
+
+    # --- settings ---------------------------------------------------------------------
+    @property
+    def auth_mode(self) -> AuthMode:
+        """The auth mode in use (chosen from the URL scheme unless given)."""
+        return self.requests.mode
+
+    @property
+    def url(self) -> str:
+        """The REST API root, e.g. ``https://shop.example/wp-json/wc/v3``."""
+        return self.requests.root
+
+    def now(self) -> datetime:
+        """The client's clock as an aware UTC datetime."""
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.requests!r})"
+
+    # --- requests ---------------------------------------------------------------------
+    def list_request(self, path: str, filters: Mapping[str, Any]) -> Request:
+        """``GET path`` with checked, formatted list filters."""
+        return self.requests.build("GET", path, order_filters(filters))
+
+    def order_request(self, order_id: int) -> Request:
+        """``GET orders/<id>``."""
+        return self.requests.build("GET", order_path(order_id))
+
+    def create_request(self, body: Mapping[str, Any]) -> Request:
+        """``POST orders`` (never retried once it may have reached the server)."""
+        return self.requests.build("POST", "orders", json=dict(body))
+
+    def update_request(self, order_id: int, body: Mapping[str, Any]) -> Request:
+        """``PUT orders/<id>``; retried after a lost answer only when that is harmless."""
+        idempotent = self.requests.put_is_idempotent(body)
+        return self.requests.build(
+            "PUT", order_path(order_id), json=dict(body), idempotent=idempotent
+        )
+
+    def delete_request(self, order_id: int, *, force: bool) -> Request:
+        """``DELETE orders/<id>`` (``force=true`` deletes for good instead of trashing)."""
+        return self.requests.build(
+            "DELETE", order_path(order_id), {"force": force}, idempotent=True
+        )
+
+    def batch_requests(
+        self, updates: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[int, list[dict[str, Any]], Request]]:
+        """``POST orders/batch`` requests, 100 updates each: ``(first index, chunk, request)``."""
+        bodies: list[dict[str, Any]] = []
+        for index, update in enumerate(updates):
+            order_id = update.get("id")
+            if type(order_id) is not int or order_id < 1:
+                raise ConfigurationError(f"update #{index} needs an integer 'id', got {order_id!r}")
+            bodies.append(dict(update))
+        out = []
+        for start in range(0, len(bodies), MAX_PER_PAGE):
+            chunk = bodies[start : start + MAX_PER_PAGE]
+            safe = all(self.requests.put_is_idempotent(b) for b in chunk)
+            request = self.requests.build(
+                "POST", "orders/batch", json={"update": chunk}, idempotent=safe
+            )
+            out.append((start, chunk, request))
+        return out
+
+    def refund_body(self, body: Mapping[str, Any], allow_gateway_refund: bool) -> dict[str, Any]:
+        """The refund body with ``api_refund: false`` unless gateway refunds are allowed.
+
+        WooCommerce defaults ``api_refund`` to **true**, which asks the payment gateway to
+        send the money back. A sync records refunds already paid out at the till, so this
+        client sends ``false``; a body asking for ``true`` without
+        ``allow_gateway_refund=True`` is refused rather than silently changed.
+        """
+        out = dict(body)
+        if allow_gateway_refund:
+            return out
+        if out.get("api_refund") not in (None, False):
+            raise ConfigurationError(
+                "the refund body asks for api_refund=true (a refund through the payment "
+                "gateway); pass allow_gateway_refund=True to allow it"
+            )
+        out["api_refund"] = False
+        return out
+
+    def with_reference(self, body: Mapping[str, Any], key: str, value: str) -> dict[str, Any]:
+        """``body`` carrying the external reference in ``meta_data`` and ``created_via``."""
+        if not key or not value:
+            raise ConfigurationError("reference_key and reference_value must be non-empty")
+        out = dict(body)
+        meta = [dict(m) for m in out.get("meta_data") or ()]
+        clash = [m.get("value") for m in meta if m.get("key") == key]
+        if any(str(v) != str(value) for v in clash):
+            raise ConfigurationError(f"the body's meta_data already sets {key!r} to another value")
+        if not clash:
+            meta.append({"key": key, "value": value})
+        out["meta_data"] = meta
+        if self.created_via is not None:
+            out.setdefault("created_via", self.created_via)
+        return out
+
+    def lookup_filters(
+        self, created_after: datetime | None, created_via: str | None
+    ) -> dict[str, Any]:
+        """List filters that narrow a search by meta (WooCommerce cannot filter on meta)."""
+        return {
+            "status": "any",
+            "created_via": created_via,
+            "after": inclusive_after(created_after),
+            "orderby": "id",
+            "order": "asc",
+            "per_page": MAX_PER_PAGE,
+            "_fields": LOOKUP_FIELDS,
+        }
+
+    @staticmethod
+    def matching_ids(raws: Iterable[Any], key: str, value: str) -> list[int]:
+        """Ids of the (non-draft, non-trashed) orders whose ``meta_data`` has ``key == value``."""
+        return sorted(
+            raw["id"] for raw in raws if _meta_matches(raw, key, value) and type(raw["id"]) is int
+        )
+
+    @staticmethod
+    def created_window(after: datetime | None, before: datetime | None) -> dict[str, Any]:
+        """List filters for orders created in ``[after, before)`` (aware datetimes)."""
+        for name, value in (("created_after", after), ("created_before", before)):
+            if value is not None:
+                check_aware(name, value)
+        return {"after": inclusive_after(after), "before": before}
+
+    def lookup_since(self, created_after: datetime | None) -> datetime:
+        """Where a lookup before a create starts (``lookup_window`` back by default)."""
+        return created_after if created_after is not None else self.now() - self.lookup_window
+
+    # --- parsing ----------------------------------------------------------------------
+    def order(self, content: bytes) -> WooOrder:
+        """Parse one order."""
+        return parse_woo_order(content, loads=self.loads)
+
+    def refund(self, content: bytes) -> WooRefund:
+        """Parse one refund."""
+        return parse_woo_refund(content, loads=self.loads)
+
+    def order_page(self, content: bytes, headers: Mapping[str, str]) -> Page[WooOrder]:
+        """Parse a page of orders."""
+        return parse_page(content, headers, lambda c: parse_woo_orders(c, loads=self.loads))
+
+    def refund_page(self, content: bytes, headers: Mapping[str, str]) -> Page[WooRefund]:
+        """Parse a page of refunds."""
+        return parse_page(content, headers, lambda c: parse_woo_refunds(c, loads=self.loads))
+
+    def raw_page(self, content: bytes, headers: Mapping[str, str]) -> Page[Any]:
+        """A page of raw JSON objects (``_fields`` answers that are not whole orders)."""
+
+        def parse(data: bytes) -> list[Any]:
+            value = decode_json(data, self.loads, what="WooCommerce order list")
+            return value if isinstance(value, list) else []
+
+        return parse_page(content, headers, parse)
+
+    @staticmethod
+    def page_filters(filters: Mapping[str, Any], per_page: int) -> dict[str, ParamValue | Any]:
+        """``filters`` with ``per_page`` defaulted (for reading every page)."""
+        out = dict(filters)
+        out.setdefault("per_page", per_page)
+        return out
+
+    @staticmethod
+    def next_sequential(
+        path_request: Request, page: Page[Any], per_page: int, follow: Callable[[str], Request]
+    ) -> Request | None:
+        """The next page's request when ``X-WP-TotalPages`` is missing.
+
+        Follows ``Link: rel="next"`` (re-signed, see :meth:`WooRequests.follow`), else asks
+        for the next page number while pages come back full.
+        """
+        if not page.items:
+            return None
+        current = _page_number(path_request)
+        if page.next_url:
+            nxt = follow(page.next_url)
+            # a Link that does not move forward would loop for ever
+            return nxt if _page_number(nxt) > current else None
+        if len(page.items) < per_page:
+            return None
+        number = current + 1
+        return path_request.with_params({"page": str(number)})
+
+    @staticmethod
+    def draft_error(error: ApiError, draft: int, outcome: str) -> ApiError:
+        """``error`` noting what became of the draft order the failed create left."""
+        hint = f"WooCommerce left draft order #{draft} behind ({outcome})"
+        return type(error)(
+            error.status,
+            error.code,
+            error.api_message,
+            error.data,
+            method=error.method,
+            url=error.url,
+            hint=hint,
+        )

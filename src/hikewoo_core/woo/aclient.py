@@ -1,0 +1,349 @@
+"""The asynchronous twin of :class:`~hikewoo_core.woo.WooClient`: the same methods, as coroutines.
+
+Pages are read concurrently by asyncio tasks, at most ``max_concurrency`` at a time,
+and yielded in order. All decisions (requests, signing, paging plans, parsing) are the
+shared pure ones; only the waiting differs from the synchronous client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from .._convert import JsonLoads
+from .._http import DEFAULT_TIMEOUT, Request, default_async_client, request_flow, send_async
+from .._retry import RetryPolicy
+from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
+from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
+from ._core import check_aware as _aware
+from ._logs import install_trace_redaction
+from ._paging import ModifiedScan, ReadAhead
+from ._requests import MAX_PER_PAGE, order_filters, order_path
+from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
+from .auth import AuthMode
+from .models import WooOrder, WooRefund
+
+__all__ = ["AsyncWooClient"]
+
+log = logging.getLogger("hikewoo_core.woo")
+install_trace_redaction()
+T = TypeVar("T")
+_Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
+
+
+class AsyncWooClient(WooCore):
+    """A WooCommerce store over its REST API v3, with ``asyncio``.
+
+    Same settings as :class:`~hikewoo_core.woo.WooClient`, with an
+    :class:`httpx.AsyncClient` (``client=``, never closed here when given), an async
+    ``sleep`` and ``max_concurrency`` (default 4) pages read at once.
+    ``async for order in client.iter_orders(...)`` reads every page.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        auth_mode: AuthMode | str | None = None,
+        rest_route: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        signature_method: str = "HMAC-SHA256",
+        clock: Callable[[], float] | None = None,
+        nonce_factory: Callable[[], str] | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        max_concurrency: int = 4,
+        loads: JsonLoads | None = None,
+        created_via: str | None = "hike",
+        lookup_window: timedelta = timedelta(days=1),
+        delete_failed_drafts: bool = True,
+    ) -> None:
+        super().__init__(
+            url,
+            consumer_key,
+            consumer_secret,
+            auth_mode=auth_mode,
+            rest_route=rest_route,
+            retry=retry,
+            signature_method=signature_method,
+            clock=clock,
+            nonce_factory=nonce_factory,
+            loads=loads,
+            created_via=created_via,
+            lookup_window=lookup_window,
+        )
+        if type(max_concurrency) is not int or max_concurrency < 1:
+            raise ConfigurationError(
+                f"max_concurrency must be a positive integer, got {max_concurrency!r}"
+            )
+        self.max_concurrency = max_concurrency
+        self.delete_failed_drafts = delete_failed_drafts
+        self._sleep = sleep
+        self._owns_client = client is None
+        self._client = client if client is not None else default_async_client(timeout=timeout)
+
+    # --- lifetime ---------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncWooClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- plumbing ---------------------------------------------------------------------
+    async def _send(self, request: Request) -> httpx.Response:
+        flow = request_flow(request, policy=self.retry, prepare=self.requests.prepare)
+        try:
+            return await send_async(self._client, flow, sleep=self._sleep)
+        except AuthenticationError as exc:
+            raise with_hint(exc, self.auth_mode, self.requests.scheme) from exc
+
+    async def _page(self, request: Request, parse: _Parse[T]) -> Page[T]:
+        response = await self._send(request)
+        return parse(response.content, response.headers)
+
+    async def _pages(
+        self, path: str, filters: Mapping[str, Any], parse: _Parse[T]
+    ) -> AsyncGenerator[Page[T], None]:
+        params = order_filters(filters)
+        per_page = int(str(params.get("per_page", 10)))
+        request = self.requests.build("GET", path, params)
+        first = await self._page(request, parse)
+        if first.total_pages is None:  # no X-WP-TotalPages: follow Link / count pages
+            yield first
+            page = first
+            follow = lambda link: self.requests.follow(link, path)  # noqa: E731
+            while (nxt := self.next_sequential(request, page, per_page, follow)) is not None:
+                request, page = nxt, await self._page(nxt, parse)
+                if page.items:
+                    yield page
+            return
+        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_concurrency)
+        pending: deque[asyncio.Task[Page[T]]] = deque()
+        try:
+            current: Page[T] | None = first
+            while current is not None:
+                for number in plan.due(len(pending)):  # read ahead while it is consumed
+                    ask = request.with_params({"page": str(number)})
+                    pending.append(asyncio.ensure_future(self._page(ask, parse)))
+                yield current
+                current = None
+                if pending:
+                    page = await pending.popleft()
+                    current = page if plan.received(page) else None
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- reads --------------------------------------------------------------------------
+    async def get_order(self, order_id: int) -> WooOrder:
+        """``GET /orders/<id>``."""
+        return self.order((await self._send(self.order_request(order_id))).content)
+
+    async def list_orders(self, **filters: Any) -> list[WooOrder]:
+        """One page of ``GET /orders`` with WooCommerce's filters."""
+        return (await self._page(self.list_request("orders", filters), self.order_page)).items
+
+    async def iter_orders(self, **filters: Any) -> AsyncGenerator[WooOrder, None]:
+        """Every order matching ``filters``; pages read concurrently, yielded in order."""
+        pages = self._pages("orders", self.page_filters(filters, MAX_PER_PAGE), self.order_page)
+        async for page in pages:
+            for order in page.items:
+                yield order
+
+    async def iter_orders_modified(
+        self,
+        after: datetime,
+        before: datetime,
+        *,
+        overlap: timedelta = timedelta(seconds=60),
+        page_size: int = MAX_PER_PAGE,
+        **filters: Any,
+    ) -> AsyncGenerator[WooOrder, None]:
+        """Orders modified in ``[after - overlap, before)``, none missed (see the sync twin)."""
+        start = _aware("after", after) - overlap
+        async for order in self._scan(start, _aware("before", before), page_size, filters):
+            yield order
+
+    async def _scan(
+        self, start: datetime | None, end: datetime, size: int, filters: Mapping[str, Any]
+    ) -> AsyncGenerator[WooOrder, None]:
+        if start is not None:
+            _aware("after", start)
+        order_filters({"per_page": size})
+        scan = ModifiedScan(start, end, size, order_filters(filters))
+        while (query := scan.query()) is not None:
+            page = await self._page(self.requests.build("GET", "orders", query), self.order_page)
+            for order in scan.feed(page):
+                yield order
+
+    async def list_refunds(self, order_id: int) -> list[WooRefund]:
+        """Every refund of an order, as WooCommerce lists them (newest first)."""
+        path = order_path(order_id, "refunds")
+        pages = self._pages(path, {"per_page": MAX_PER_PAGE}, self.refund_page)
+        return [refund async for page in pages for refund in page.items]
+
+    async def get_refund(self, order_id: int, refund_id: int) -> WooRefund:
+        """``GET /orders/<id>/refunds/<refund_id>``."""
+        path = order_path(order_id, "refunds", refund_id)
+        return self.refund((await self._send(self.requests.build("GET", path))).content)
+
+    # --- writes -------------------------------------------------------------------------
+    async def create_order(self, body: Mapping[str, Any]) -> WooOrder:
+        """``POST /orders``; never resent once it may have reached the server."""
+        try:
+            return self.order((await self._send(self.create_request(body))).content)
+        except ApiError as exc:
+            draft = draft_order_id(exc)
+            if draft is None:
+                raise
+            raise await self._clean_draft(exc, draft) from exc
+
+    async def _clean_draft(self, error: ApiError, draft: int) -> ApiError:
+        if not self.delete_failed_drafts:
+            return self.draft_error(error, draft, "not deleted: delete_failed_drafts is off")
+        try:
+            await self.delete_order(draft, force=True)
+        except ApiError as exc:
+            log.warning("could not delete draft order #%d: %s", draft, exc)
+            return self.draft_error(error, draft, f"deleting it failed: {exc.code}")
+        log.info("deleted draft order #%d left by a failed create", draft)
+        return self.draft_error(error, draft, "deleted with force=true")
+
+    async def update_order(self, order_id: int, body: Mapping[str, Any]) -> WooOrder:
+        """``PUT /orders/<id>``."""
+        return self.order((await self._send(self.update_request(order_id, body))).content)
+
+    async def delete_order(self, order_id: int, *, force: bool = False) -> WooOrder:
+        """``DELETE /orders/<id>``: to the trash, or for good with ``force=True``."""
+        request = self.delete_request(order_id, force=force)
+        return self.order((await self._send(request)).content)
+
+    async def batch_update_orders(self, updates: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Update orders through ``POST /orders/batch``, 100 per request, every outcome kept."""
+        result = BatchResult()
+        for first, chunk, request in self.batch_requests(updates):
+            try:
+                response = await self._send(request)
+            except AuthenticationError:
+                raise
+            except ApiError as exc:
+                items = [
+                    BatchItem(index=first + i, id=b["id"], error=exc) for i, b in enumerate(chunk)
+                ]
+            else:
+                items = parse_batch(
+                    response.content, "update", chunk, first_index=first, loads=self.loads,
+                    url=str(response.request.url),
+                )  # fmt: skip
+            result += BatchResult(tuple(items))
+        return result
+
+    async def create_refund(
+        self, order_id: int, body: Mapping[str, Any], *, allow_gateway_refund: bool = False
+    ) -> WooRefund:
+        """``POST /orders/<id>/refunds`` with ``api_refund: false`` unless allowed."""
+        payload = self.refund_body(body, allow_gateway_refund)
+        request = self.requests.build("POST", order_path(order_id, "refunds"), json=payload)
+        return self.refund((await self._send(request)).content)
+
+    async def create_order_idempotent(
+        self,
+        body: Mapping[str, Any],
+        *,
+        reference_key: str,
+        reference_value: str,
+        created_after: datetime | None = None,
+        attempts: int = 3,
+        settle: float = 2.0,
+    ) -> WooOrder:
+        """Create the order unless one with the reference exists (see the sync twin)."""
+        payload = self.with_reference(body, reference_key, reference_value)
+        via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
+        since = self.lookup_since(created_after)
+        unknown: OutcomeUnknownError | None = None
+        created = 0
+        while True:
+            found = await self._find(reference_key, reference_value, since, via)
+            if found:
+                return found[0]
+            if unknown is not None:
+                if created >= attempts:
+                    raise unknown
+                log.warning(
+                    "create of unknown outcome not found after %g s; creating again", settle
+                )
+            since = min(since, self.now() - LOOKUP_MARGIN)
+            created += 1
+            try:
+                return await self.create_order(payload)
+            except OutcomeUnknownError as exc:
+                unknown = exc
+                await self._sleep(settle)
+
+    async def _find(
+        self, key: str, value: str, created_after: datetime | None, created_via: str | None
+    ) -> list[WooOrder]:
+        filters = self.lookup_filters(created_after, created_via)
+        ids: set[int] = set()
+        async for page in self._pages("orders", filters, self.raw_page):
+            ids.update(self.matching_ids(page.items, key, value))
+        return [await self.get_order(order_id) for order_id in sorted(ids)]
+
+    # --- the port methods, as coroutines ---------------------------------------------------
+    async def read_order(self, order_id: int) -> WooOrder:
+        """The order as it is now."""
+        return await self.get_order(order_id)
+
+    async def read_refunds(self, order_id: int) -> list[WooRefund]:
+        """Every refund of the order, oldest first (by id)."""
+        return sorted(await self.list_refunds(order_id), key=lambda r: r.id)
+
+    def read_orders(
+        self,
+        *,
+        modified_after: datetime | None = None,
+        modified_before: datetime | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> AsyncGenerator[WooOrder, None]:
+        """Orders in a modified/created window, oldest change first, none missed."""
+        end = _aware("modified_before", modified_before) if modified_before else self.now()
+        created = self.created_window(created_after, created_before)
+        return self._scan(modified_after, end, MAX_PER_PAGE, created)
+
+    async def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
+        """Create (``order_id`` None) or update an order."""
+        if order_id is None:
+            return await self.create_order(body)
+        return await self.update_order(order_id, body)
+
+    async def write_refund(self, order_id: int, body: Mapping[str, Any]) -> WooRefund:
+        """Create a refund with ``api_refund: false``."""
+        return await self.create_refund(order_id, body)
+
+    async def find_orders_by_meta(
+        self, key: str, value: str, *, created_after: datetime | None = None
+    ) -> list[WooOrder]:
+        """Orders whose ``meta_data`` has ``key == value`` (see the sync twin for why it lists)."""
+        return await self._find(key, value, created_after, self.created_via)

@@ -1,0 +1,392 @@
+"""The synchronous WooCommerce REST API v3 client (implements :class:`~hikewoo_core.ports.WooPort`).
+
+With :mod:`hikewoo_core.woo.aclient` and :mod:`hikewoo_core._http`, the only modules that
+import httpx. Requests are built, signed and parsed by the pure ``_core``/``_requests``/
+``_paging`` modules; retries are the shared request flow's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from .._convert import JsonLoads
+from .._http import DEFAULT_TIMEOUT, Request, default_client, request_flow, send_sync
+from .._retry import RetryPolicy
+from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
+from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
+from ._core import check_aware as _aware
+from ._logs import install_trace_redaction
+from ._paging import ModifiedScan, ReadAhead
+from ._requests import MAX_PER_PAGE, order_filters, order_path
+from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
+from .auth import AuthMode
+from .models import WooOrder, WooRefund
+
+__all__ = ["WooClient"]
+
+log = logging.getLogger("hikewoo_core.woo")
+install_trace_redaction()
+T = TypeVar("T")
+_Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
+
+
+class WooClient(WooCore):
+    """A WooCommerce store over its REST API v3, synchronously.
+
+    ``url`` is the site address (``https://shop.example`` or a subdirectory install);
+    ``auth_mode`` defaults to Basic over HTTPS and OAuth 1.0a over plain HTTP (see
+    :class:`~hikewoo_core.woo.auth.AuthMode`; modes WooCommerce ignores are refused).
+    Pass ``client`` to use your own :class:`httpx.Client` (transport, proxies, limits):
+    it is then never closed here; otherwise the client owns one (use ``with`` or
+    :meth:`close`). ``max_workers`` threads read pages ahead in :meth:`iter_orders` over
+    that one connection pool. ``clock``, ``nonce_factory`` and ``sleep`` are injectable
+    for tests; ``loads`` decodes JSON (``orjson.loads`` fits). ``created_via`` names the
+    channel orders are created as (used to narrow lookups by meta). A create that fails
+    leaving a ``checkout-draft`` order is cleaned up (``force=true``) unless
+    ``delete_failed_drafts`` is false. The ``repr`` never shows the secret.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        client: httpx.Client | None = None,
+        auth_mode: AuthMode | str | None = None,
+        rest_route: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        signature_method: str = "HMAC-SHA256",
+        clock: Callable[[], float] | None = None,
+        nonce_factory: Callable[[], str] | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        max_workers: int = 4,
+        loads: JsonLoads | None = None,
+        created_via: str | None = "hike",
+        lookup_window: timedelta = timedelta(days=1),
+        delete_failed_drafts: bool = True,
+    ) -> None:
+        super().__init__(
+            url,
+            consumer_key,
+            consumer_secret,
+            auth_mode=auth_mode,
+            rest_route=rest_route,
+            retry=retry,
+            signature_method=signature_method,
+            clock=clock,
+            nonce_factory=nonce_factory,
+            loads=loads,
+            created_via=created_via,
+            lookup_window=lookup_window,
+        )
+        if type(max_workers) is not int or max_workers < 1:
+            raise ConfigurationError(f"max_workers must be a positive integer, got {max_workers!r}")
+        self.max_workers = max_workers
+        self.delete_failed_drafts = delete_failed_drafts
+        self._sleep = sleep
+        self._owns_client = client is None
+        self._client = client if client is not None else default_client(timeout=timeout)
+
+    # --- lifetime ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the HTTP client if this object created it (a caller's client is left open)."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> WooClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _send(self, request: Request) -> httpx.Response:
+        flow = request_flow(request, policy=self.retry, prepare=self.requests.prepare)
+        try:
+            return send_sync(self._client, flow, sleep=self._sleep)
+        except AuthenticationError as exc:
+            raise with_hint(exc, self.auth_mode, self.requests.scheme) from exc
+
+    def _page(self, request: Request, parse: _Parse[T]) -> Page[T]:
+        response = self._send(request)
+        return parse(response.content, response.headers)
+
+    def _pages(self, path: str, filters: Mapping[str, Any], parse: _Parse[T]) -> Iterator[Page[T]]:
+        params = order_filters(filters)
+        per_page = int(str(params.get("per_page", 10)))
+        request = self.requests.build("GET", path, params)
+        first = self._page(request, parse)
+        if first.total_pages is None:  # no X-WP-TotalPages: follow Link / count pages
+            yield first
+            page = first
+            while (
+                nxt := self.next_sequential(request, page, per_page, self._follow(path))
+            ) is not None:
+                request, page = nxt, self._page(nxt, parse)
+                if page.items:
+                    yield page
+            return
+        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_workers)
+        pending: deque[Future[Page[T]]] = deque()
+        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="woo-page") as pool:
+            try:
+                current: Page[T] | None = first
+                while current is not None:
+                    for number in plan.due(len(pending)):  # read ahead while it is consumed
+                        ask = request.with_params({"page": str(number)})
+                        pending.append(pool.submit(self._page, ask, parse))
+                    yield current
+                    current = None
+                    if pending:
+                        page = pending.popleft().result()
+                        current = page if plan.received(page) else None
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _follow(self, path: str) -> Callable[[str], Request]:
+        return lambda link: self.requests.follow(link, path)
+
+    # --- reads --------------------------------------------------------------------------
+    def get_order(self, order_id: int) -> WooOrder:
+        """``GET /orders/<id>``."""
+        return self.order(self._send(self.order_request(order_id)).content)
+
+    def list_orders(self, **filters: Any) -> list[WooOrder]:
+        """One page of ``GET /orders`` with WooCommerce's filters (see ``order_filters``)."""
+        return self._page(self.list_request("orders", filters), self.order_page).items
+
+    def iter_orders(self, **filters: Any) -> Iterator[WooOrder]:
+        """Every order matching ``filters``, lazily, page by page (``per_page`` 100).
+
+        While a page is consumed, up to ``max_workers`` next pages are read on threads
+        sharing one connection pool; orders are yielded in page order, and no more than
+        ``max_workers`` pages beyond the current one are in flight or held. Offset
+        paging: if the store changes meanwhile, use :meth:`iter_orders_modified` instead.
+        """
+        for page in self._pages(
+            "orders", self.page_filters(filters, MAX_PER_PAGE), self.order_page
+        ):
+            yield from page.items
+
+    def iter_orders_modified(
+        self,
+        after: datetime,
+        before: datetime,
+        *,
+        overlap: timedelta = timedelta(seconds=60),
+        page_size: int = MAX_PER_PAGE,
+        **filters: Any,
+    ) -> Iterator[WooOrder]:
+        """Orders modified in ``[after - overlap, before)``, oldest change first, none missed.
+
+        Keyset paging on ``date_modified_gmt`` (see :class:`~hikewoo_core.woo._paging.ModifiedScan`
+        for the proof): an order modified while pages are read is never missed, and no
+        other order is skipped because one moved. An order appears once per
+        ``(id, date_modified_gmt)``. Keep ``before`` at or before the server's now, and
+        start the next window at ``before`` (minus the overlap).
+        """
+        start = _aware("after", after) - overlap
+        yield from self._scan(start, _aware("before", before), page_size, filters)
+
+    def _scan(
+        self, start: datetime | None, end: datetime, size: int, filters: Mapping[str, Any]
+    ) -> Iterator[WooOrder]:
+        if start is not None:
+            _aware("after", start)
+        order_filters({"per_page": size})
+        scan = ModifiedScan(start, end, size, order_filters(filters))
+        while (query := scan.query()) is not None:
+            yield from scan.feed(
+                self._page(self.requests.build("GET", "orders", query), self.order_page)
+            )
+
+    def list_refunds(self, order_id: int) -> list[WooRefund]:
+        """Every refund of an order, as WooCommerce lists them (newest first)."""
+        path = order_path(order_id, "refunds")
+        pages = self._pages(path, {"per_page": MAX_PER_PAGE}, self.refund_page)
+        return [refund for page in pages for refund in page.items]
+
+    def get_refund(self, order_id: int, refund_id: int) -> WooRefund:
+        """``GET /orders/<id>/refunds/<refund_id>``."""
+        path = order_path(order_id, "refunds", refund_id)
+        return self.refund(self._send(self.requests.build("GET", path)).content)
+
+    # --- writes -------------------------------------------------------------------------
+    def create_order(self, body: Mapping[str, Any]) -> WooOrder:
+        """``POST /orders``. Never resent once it may have reached the server: an unknown
+        outcome raises :class:`~hikewoo_core.OutcomeUnknownError` (see
+        :meth:`create_order_idempotent`)."""
+        try:
+            return self.order(self._send(self.create_request(body)).content)
+        except ApiError as exc:
+            draft = draft_order_id(exc)
+            if draft is None:
+                raise
+            raise self._clean_draft(exc, draft) from exc
+
+    def _clean_draft(self, error: ApiError, draft: int) -> ApiError:
+        if not self.delete_failed_drafts:
+            return self.draft_error(error, draft, "not deleted: delete_failed_drafts is off")
+        try:
+            self.delete_order(draft, force=True)
+        except ApiError as exc:
+            log.warning("could not delete draft order #%d: %s", draft, exc)
+            return self.draft_error(error, draft, f"deleting it failed: {exc.code}")
+        log.info("deleted draft order #%d left by a failed create", draft)
+        return self.draft_error(error, draft, "deleted with force=true")
+
+    def update_order(self, order_id: int, body: Mapping[str, Any]) -> WooOrder:
+        """``PUT /orders/<id>`` (retried after a lost answer unless it carries item lists)."""
+        return self.order(self._send(self.update_request(order_id, body)).content)
+
+    def delete_order(self, order_id: int, *, force: bool = False) -> WooOrder:
+        """``DELETE /orders/<id>``: to the trash, or for good with ``force=True``."""
+        return self.order(self._send(self.delete_request(order_id, force=force)).content)
+
+    def batch_update_orders(self, updates: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Update orders through ``POST /orders/batch``, 100 per request.
+
+        Returns every item's outcome (:class:`~hikewoo_core.woo.BatchResult`); failed items
+        are reported, never dropped. A chunk refused whole (an :class:`ApiError`, e.g.
+        413) marks each of its items with that error; other failures raise, leaving
+        earlier chunks applied.
+        """
+        result = BatchResult()
+        for first, chunk, request in self.batch_requests(updates):
+            try:
+                response = self._send(request)
+            except AuthenticationError:
+                raise
+            except ApiError as exc:
+                items = [
+                    BatchItem(index=first + i, id=b["id"], error=exc) for i, b in enumerate(chunk)
+                ]
+            else:
+                items = parse_batch(
+                    response.content, "update", chunk, first_index=first, loads=self.loads,
+                    url=str(response.request.url),
+                )  # fmt: skip
+            result += BatchResult(tuple(items))
+        return result
+
+    def create_refund(
+        self, order_id: int, body: Mapping[str, Any], *, allow_gateway_refund: bool = False
+    ) -> WooRefund:
+        """``POST /orders/<id>/refunds`` with ``api_refund: false`` unless allowed (see
+        ``refund_body``). Never resent once it may have reached the server."""
+        payload = self.refund_body(body, allow_gateway_refund)
+        request = self.requests.build("POST", order_path(order_id, "refunds"), json=payload)
+        return self.refund(self._send(request).content)
+
+    def create_order_idempotent(
+        self,
+        body: Mapping[str, Any],
+        *,
+        reference_key: str,
+        reference_value: str,
+        created_after: datetime | None = None,
+        attempts: int = 3,
+        settle: float = 2.0,
+    ) -> WooOrder:
+        """Create the order unless one carrying ``reference_key == reference_value`` exists.
+
+        Looks the reference up (orders created since ``created_after``, default
+        ``lookup_window`` ago), creates only when absent, and after an unknown outcome
+        waits ``settle`` seconds and looks again before any new attempt. Up to
+        ``attempts`` creates; if the last outcome stays unknown, its
+        :class:`~hikewoo_core.OutcomeUnknownError` is raised.
+        """
+        payload = self.with_reference(body, reference_key, reference_value)
+        via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
+        since = self.lookup_since(created_after)
+        unknown: OutcomeUnknownError | None = None
+        created = 0
+        while True:
+            found = self._find(reference_key, reference_value, since, via)
+            if found:
+                return found[0]
+            if unknown is not None:
+                if created >= attempts:
+                    raise unknown
+                log.warning(
+                    "create of unknown outcome not found after %g s; creating again", settle
+                )
+            since = min(since, self.now() - LOOKUP_MARGIN)
+            created += 1
+            try:
+                return self.create_order(payload)
+            except OutcomeUnknownError as exc:
+                unknown = exc
+                self._sleep(settle)
+
+    def _find(
+        self, key: str, value: str, created_after: datetime | None, created_via: str | None
+    ) -> list[WooOrder]:
+        filters = self.lookup_filters(created_after, created_via)
+        ids = [
+            i
+            for page in self._pages("orders", filters, self.raw_page)
+            for i in self.matching_ids(page.items, key, value)
+        ]
+        return [self.get_order(order_id) for order_id in sorted(set(ids))]
+
+    # --- WooPort ------------------------------------------------------------------------
+    def read_order(self, order_id: int) -> WooOrder:
+        """The order as it is now (:meth:`get_order`)."""
+        return self.get_order(order_id)
+
+    def read_refunds(self, order_id: int) -> list[WooRefund]:
+        """Every refund of the order, oldest first (by id)."""
+        return sorted(self.list_refunds(order_id), key=lambda r: r.id)
+
+    def read_orders(
+        self,
+        *,
+        modified_after: datetime | None = None,
+        modified_before: datetime | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> Iterator[WooOrder]:
+        """Orders modified in ``[modified_after, modified_before)`` (default: until now)
+        and created in ``[created_after, created_before)``, oldest change first, none
+        missed (see :meth:`iter_orders_modified`; no overlap is added here)."""
+        end = _aware("modified_before", modified_before) if modified_before else self.now()
+        created = self.created_window(created_after, created_before)
+        return self._scan(modified_after, end, MAX_PER_PAGE, created)
+
+    def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
+        """Create (``order_id`` None) or update an order."""
+        return self.create_order(body) if order_id is None else self.update_order(order_id, body)
+
+    def write_refund(self, order_id: int, body: Mapping[str, Any]) -> WooRefund:
+        """Create a refund with ``api_refund: false`` (:meth:`create_refund`)."""
+        return self.create_refund(order_id, body)
+
+    def find_orders_by_meta(
+        self, key: str, value: str, *, created_after: datetime | None = None
+    ) -> list[WooOrder]:
+        """Orders whose ``meta_data`` has ``key == value`` (drafts and trash left out), by id.
+
+        WooCommerce cannot filter by meta (``search`` skips meta, ``meta_key`` is
+        ignored), so this lists orders created via ``created_via`` since
+        ``created_after`` with ``_fields`` trimmed to what matching needs, matches
+        locally, then reads the matches in full.
+        """
+        return self._find(key, value, created_after, self.created_via)
