@@ -28,7 +28,7 @@ from .backfill import BackfillReport, Partition, Progress, run_backfill
 from .errors import HikeWooError, LeaseError, UnsupportedProductError
 from .executor import Applied, Executor
 from .hike.models import HikeSale
-from .plan import Plan, Reject, StockImpact, stock_impact
+from .plan import CreateWooRefund, Plan, Reject, StockImpact, UpdateWooOrder, stock_impact
 from .planner import HikeSaleState, WooOrderState, plan_hike_sale, plan_woo_order
 from .ports import HikePort, LedgerPort, WooPort
 from .serials import check_serial_entry
@@ -129,6 +129,7 @@ class Syncer:
         self.overlap = overlap
         self.owner = owner or f"syncer-{uuid.uuid4().hex[:12]}"
         self._executor = Executor(woo, hike, self.ledger, self.clock)
+        self._activated: tuple[datetime | None, LedgerPort, datetime] | None = None
         if self.settings.sync_from is None:
             self.ledger.activated_at()  # the first Syncer on a ledger marks the start
 
@@ -138,8 +139,16 @@ class Syncer:
     @property
     def activated_at(self) -> datetime:
         """When the sync started: older records are historical (DESIGN 1.7)."""
-        start = self.settings.sync_from or self.ledger.activated_at()
-        return start.replace(microsecond=0)  # WooCommerce dates have 1 s resolution
+        sync_from, ledger = self.settings.sync_from, self.ledger
+        cached = self._activated
+        # Computed once per (settings.sync_from, ledger): a ledger's activation instant
+        # never changes once recorded, and this is read for every order of a batch.
+        if cached is not None and cached[0] is sync_from and cached[1] is ledger:
+            return cached[2]
+        start = sync_from or ledger.activated_at()
+        value = start.replace(microsecond=0)  # WooCommerce dates have 1 s resolution
+        self._activated = (sync_from, ledger, value)
+        return value
 
     # -- planning ------------------------------------------------------------------
 
@@ -292,9 +301,34 @@ class Syncer:
                 self.hike.read_sales(modified_after=start, modified_before=now),
                 key=lambda s: (s.refund_of is not None, s.modified_at or now, s.id),
             )
-            report += self._batch(sales, self._hike_item)
+            hike_report = self._batch(sales, self._hike_item)
+            report += hike_report
             self.ledger.set_cursor(HIKE_CURSOR, now.isoformat())
+            if self.settings.direction.woo_to_hike:
+                report += self._follow_up(hike_report)
         return report
+
+    def _follow_up(self, report: SyncReport, rounds: int = 3) -> SyncReport:
+        """Re-plan WooCommerce orders that Hike-side writes just changed.
+
+        A refund written to WooCommerce can flip the order to ``refunded`` (WooCommerce
+        does that when refunds reach the total); that change must flow back to Hike's
+        sale in the same run, so one ``sync_changes`` converges.
+        """
+        total = SyncReport()
+        for _ in range(rounds):
+            touched = sorted(
+                {
+                    a.action.woo_order_id
+                    for a in report.applied
+                    if isinstance(a.action, (CreateWooRefund, UpdateWooOrder))
+                }
+            )
+            if not touched:
+                break
+            report = self._batch((self.woo.read_order(i) for i in touched), self._woo_item)
+            total += report
+        return total
 
     def _cursor(self, name: str) -> datetime:
         value = self.ledger.get_cursor(name)
@@ -309,6 +343,13 @@ class Syncer:
         return self.process_order(order)
 
     def _hike_item(self, sale: HikeSale) -> SyncReport | None:
+        if sale.refund_of is not None:
+            if self.ledger.refund_link_for_hike(sale.id) is not None:
+                return None  # a refund sale syncs once, ever
+        else:
+            link = self.ledger.link_for_hike(sale.id)
+            if link is not None and link.hike_modified_at == sale.modified_at:
+                return None  # already seen at this modification time
         return self._sync_sale(sale)
 
     def _batch(self, items: Iterable[T], one: Callable[[T], SyncReport | None]) -> SyncReport:
