@@ -77,6 +77,7 @@ __all__ = [
     "Syncer",
     "partitions",
     # webhooks and security
+    "WebhookResult",
     "WooWebhookEvent",
     "redact_url",
     "verify_woo_webhook",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
@@ -34,8 +34,9 @@ from .ports import HikePort, LedgerPort, WooPort
 from .serials import check_serial_entry
 from .settings import SyncSettings
 from .woo.models import WooOrder
+from .woo.webhooks import WooWebhookEvent, verify_woo_webhook
 
-__all__ = ["Failure", "SyncReport", "Syncer"]
+__all__ = ["Failure", "SyncReport", "Syncer", "WebhookResult"]
 
 T = TypeVar("T")
 
@@ -94,6 +95,19 @@ class SyncReport:
             failures=self.failures + other.failures,
             dry_run=self.dry_run and other.dry_run,
         )
+
+
+@attrs.frozen(kw_only=True)
+class WebhookResult:
+    """What :meth:`Syncer.handle_woo_webhook` did with one delivery.
+
+    ``outcome`` is ``"ping"``, ``"duplicate"``, ``"ignored"`` or ``"synced"`` (then
+    ``report`` holds the order's plan and what was applied).
+    """
+
+    event: WooWebhookEvent
+    outcome: str
+    report: SyncReport | None = None
 
 
 def _utcnow() -> datetime:
@@ -261,6 +275,32 @@ class Syncer:
         """
         order = self.woo.read_order(order_id)
         return self.process_order(order, raise_rejects=True)
+
+    def handle_woo_webhook(
+        self,
+        body: bytes,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        secret: str,
+    ) -> WebhookResult:
+        """Verify a WooCommerce webhook delivery, de-duplicate it, and sync its order.
+
+        Raises :class:`~hikewoo_core.WebhookSignatureError` for an unsigned, wrongly
+        signed or forged delivery (answer 401). Otherwise returns what happened: a ping,
+        a duplicate (already seen: real stores repeat deliveries), a topic that is not an
+        order change, or the :class:`SyncReport` of the order. The order is read afresh:
+        a delivery is a hint that something changed, not the state to apply. A refused
+        order (composite products) is reported in the plan, not raised, so the receiver
+        can answer 200 (WooCommerce disables a webhook after repeated failures).
+        """
+        event = verify_woo_webhook(body, headers, secret)
+        if event.is_ping:
+            return WebhookResult(event=event, outcome="ping")
+        if not self.ledger.add_if_new(event.dedup_key):
+            return WebhookResult(event=event, outcome="duplicate")
+        if event.resource != "order" or event.resource_id is None or event.event == "deleted":
+            return WebhookResult(event=event, outcome="ignored")
+        report = self.process_order(self.woo.read_order(event.resource_id))
+        return WebhookResult(event=event, outcome="synced", report=report)
 
     def sync_hike_sale(self, sale_id: int) -> SyncReport:
         """Sync one Hike sale to WooCommerce now (Hike's "end of transaction" moment)."""

@@ -1,0 +1,84 @@
+"""Syncer.handle_woo_webhook: verify, de-duplicate through the ledger, sync the order."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from hikewoo_core import WebhookSignatureError
+
+from ._world import make_world
+
+SECRET = "whsecret-test"
+
+
+def delivery(body: bytes, topic: str = "order.updated", secret: str = SECRET) -> dict[str, str]:
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    resource, event = topic.split(".")
+    return {
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Resource": resource,
+        "X-WC-Webhook-Event": event,
+        "X-WC-Webhook-Signature": signature.decode(),
+        "X-WC-Webhook-ID": "3",
+        "X-WC-Webhook-Delivery-ID": "same-id-every-time",
+    }
+
+
+def test_a_delivery_syncs_its_order_once_and_duplicates_are_dropped() -> None:
+    w = make_world()
+    oid = w.order("completed")
+    body = json.dumps(w.woo.get_order(oid)).encode()
+    first = w.syncer.handle_woo_webhook(body, delivery(body), SECRET)
+    assert first.outcome == "synced"
+    assert first.report is not None
+    assert len(first.report.applied) == 1
+    again = w.syncer.handle_woo_webhook(body, delivery(body), SECRET)
+    assert again.outcome == "duplicate"
+    assert len(w.hike.sales()) == 1
+
+
+def test_a_new_change_with_the_same_delivery_id_is_not_a_duplicate() -> None:
+    w = make_world()
+    oid = w.order("processing")
+    body = json.dumps(w.woo.get_order(oid)).encode()
+    w.syncer.handle_woo_webhook(body, delivery(body), SECRET)
+    w.tick()
+    w.woo.set_status(oid, "completed")
+    body2 = json.dumps(w.woo.get_order(oid)).encode()
+    result = w.syncer.handle_woo_webhook(body2, delivery(body2), SECRET)
+    assert result.outcome == "synced"
+    [sale] = w.hike.sales()
+    assert sale.fulfilment_status.value == "Completed"
+
+
+def test_forged_and_unsigned_deliveries_are_refused_and_write_nothing() -> None:
+    w = make_world()
+    oid = w.order("completed")
+    body = json.dumps(w.woo.get_order(oid)).encode()
+    with pytest.raises(WebhookSignatureError):
+        w.syncer.handle_woo_webhook(body, delivery(body, secret="wrong"), SECRET)
+    headers = delivery(body)
+    del headers["X-WC-Webhook-Signature"]
+    with pytest.raises(WebhookSignatureError):
+        w.syncer.handle_woo_webhook(body, headers, SECRET)
+    with pytest.raises(WebhookSignatureError):
+        w.syncer.handle_woo_webhook(body + b" ", delivery(body), SECRET)
+    assert w.hike.sales() == []
+
+
+def test_ping_and_composites_answer_without_raising() -> None:
+    w = make_world()
+    ping = w.syncer.handle_woo_webhook(b"webhook_id=3", {}, SECRET)
+    assert ping.outcome == "ping"
+    oid = w.order("completed", (("KIT", 1, "9.00"),), line_extra={0: {"composite_children": [2]}})
+    body = json.dumps(w.woo.get_order(oid)).encode()
+    result = w.syncer.handle_woo_webhook(body, delivery(body), SECRET)
+    assert result.outcome == "synced"
+    assert result.report is not None
+    assert "refused whole" in result.report.plan.explain()
+    assert w.hike.sales() == []
