@@ -34,7 +34,7 @@ from .mapping import DEFAULT_STATUS_TABLE, HikeStatus, StatusRow, StatusTable
 from .money import format_money, parse_money
 from .plan import Plan
 from .settings import SyncDirection, SyncSettings
-from .sync import Syncer, SyncReport
+from .sync import Syncer, SyncReport, WebhookResult
 from .woo.convert import (
     dump_woo_order,
     dump_woo_refund,
