@@ -36,7 +36,7 @@ class HikeStatus:
     payment: PaymentStatus
 
     def __str__(self) -> str:
-        return f"{self.fulfilment.value}/{self.payment.value}"
+        return f"{self.fulfilment._value_}/{self.payment._value_}"
 
 
 @attrs.frozen
@@ -101,7 +101,7 @@ class StatusTable:
 
     def to_hike(self, woo_status: str) -> HikeStatus | None:
         """The Hike statuses for a WooCommerce status, or ``None``: not synced."""
-        return self._forward.get(str(woo_status))
+        return self._forward.get(woo_status if type(woo_status) is str else str(woo_status))
 
     def to_woo(self, hike_status: HikeStatus | FulfilmentStatus) -> str | None:
         """The WooCommerce status for a Hike status, or ``None``: not synced.

@@ -116,8 +116,10 @@ def plan_woo_order(
         reason = f"sync direction is {settings.direction.value}: WooCommerce changes stay put"
         return Plan((Skip(subject=subject, reason=reason),))
     if state.link is None:
-        return _plan_new_order(state, settings, activated_at, manual, update_inventory)
-    return _plan_linked_order(state, settings)
+        return _plan_new_order(
+            state, settings, activated_at, manual, update_inventory, subject=subject
+        )
+    return _plan_linked_order(state, settings, subject)
 
 
 def _plan_new_order(
@@ -126,16 +128,19 @@ def _plan_new_order(
     activated_at: datetime,
     manual: bool,
     update_inventory: bool | None,
+    *,
+    subject: str,
 ) -> Plan:
-    order, subject = state.order, _subject(state.order)
+    order = state.order
     origin = order.meta(HIKE_SALE_META)
     if origin is not None:
         reason = f"created by the sync from Hike sale {origin}: never echoed back as a new sale"
         return Plan((Skip(subject=subject, reason=reason),))
-    target = settings.status_table.to_hike(order.status)
+    woo_status = str(order.status)
+    target = settings.status_table.to_hike(woo_status)
     if target is None:
         reason = (
-            f"status {str(order.status)!r} is not in the status table, so the order is not "
+            f"status {woo_status!r} is not in the status table, so the order is not "
             "synced (add a row to the table to sync it)"
         )
         return Plan((Skip(subject=subject, reason=reason),))
@@ -165,22 +170,23 @@ def _plan_new_order(
         CreateHikeSale(
             subject=subject,
             reason=(
-                f"{historical}{str(order.status)!r} maps to {target}; {paid}; {customer_note}; "
-                f"{inventory}"
+                f"{historical}{woo_status!r} maps to {target}; {paid}; {customer_note}; {inventory}"
             ),
             key=f"hike-sale:woo:{order.id}",
             woo_order_id=order.id,
-            woo_status=str(order.status),
+            woo_status=woo_status,
             woo_modified_gmt=order.date_modified_gmt,
             draft=draft,
         )
     ]
-    actions += _refund_actions(state, settings)
+    if state.refunds or woo_status == "refunded":
+        actions += _refund_actions(state, settings, subject)
+    # else: no refund to sync or hold, nothing to reconcile (the common case, skipped)
     return Plan(tuple(actions))
 
 
-def _refund_actions(state: WooOrderState, settings: SyncSettings) -> list[Action]:
-    order, subject = state.order, _subject(state.order)
+def _refund_actions(state: WooOrderState, settings: SyncSettings, subject: str) -> list[Action]:
+    order = state.order
     synced = {link.woo_refund_id for link in state.refund_links}
     actions: list[Action] = []
     for refund in state.refunds:
@@ -225,10 +231,9 @@ def _refund_actions(state: WooOrderState, settings: SyncSettings) -> list[Action
     return actions
 
 
-def _plan_linked_order(state: WooOrderState, settings: SyncSettings) -> Plan:
+def _plan_linked_order(state: WooOrderState, settings: SyncSettings, subject: str) -> Plan:
     order, link, sale = state.order, state.link, state.hike_sale
     assert link is not None  # noqa: S101 - guaranteed by the caller
-    subject = _subject(order)
     actions: list[Action] = []
     if sale is None:
         reason = f"linked Hike sale {link.hike_sale_id} was not found; nothing changed"
@@ -287,7 +292,7 @@ def _plan_linked_order(state: WooOrderState, settings: SyncSettings) -> Plan:
                     payments=payments,
                 )
             )
-    actions += _refund_actions(state, settings)
+    actions += _refund_actions(state, settings, subject)
     return Plan(tuple(actions))
 
 

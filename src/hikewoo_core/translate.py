@@ -69,17 +69,22 @@ def hike_refund_reference(woo_refund_id: int) -> str:
     return f"woo-refund:{woo_refund_id}"
 
 
+_NO_KEYS: frozenset[str] = frozenset()
+_COMPONENT_META = frozenset({"_composite_parent", "_composite_item"})
+_BUNDLE_PARENT_META = frozenset({"_bundled_items", "_woosb_ids"})
+
+
 def _line_kind(line: WooLineItem, reject_bundles: bool) -> str | None:
-    keys = {m.key for m in line.meta_data}
+    keys = {m.key for m in line.meta_data} if line.meta_data else _NO_KEYS
     if line.composite_children or "_composite_children" in keys:
         return "composite product"
-    if line.composite_parent is not None or keys & {"_composite_parent", "_composite_item"}:
+    if line.composite_parent is not None or not keys.isdisjoint(_COMPONENT_META):
         return "component of a composite product"
-    if keys & _COMPOSITE_META:
+    if not keys.isdisjoint(_COMPOSITE_META):
         return "composite product"
-    if reject_bundles and (line.bundled_items or keys & {"_bundled_items", "_woosb_ids"}):
+    if reject_bundles and (line.bundled_items or not keys.isdisjoint(_BUNDLE_PARENT_META)):
         return "product bundle"
-    if reject_bundles and (line.bundled_by is not None or keys & _BUNDLE_META):
+    if reject_bundles and (line.bundled_by is not None or not keys.isdisjoint(_BUNDLE_META)):
         return "item of a product bundle"
     return None
 
@@ -169,7 +174,7 @@ def hike_sale_from_woo(
         external_reference=hike_sale_reference(order.id),
         do_not_update_inventory=not inventory,
         note=f"WooCommerce order #{order.number or order.id}",
-        lines=tuple(_hike_line(li) for li in order.line_items),
+        lines=tuple([_hike_line(li) for li in order.line_items]),
         payments=payments,
     )
 

@@ -49,7 +49,8 @@ class FulfilmentStatus(str, Enum):
     QUOTE = "Quote"
 
     def __str__(self) -> str:
-        return self.value
+        text: str = self._value_  # not .value: a slow descriptor on 3.11
+        return text
 
 
 class PaymentStatus(str, Enum):
@@ -64,7 +65,8 @@ class PaymentStatus(str, Enum):
     CLOSED = "Closed"
 
     def __str__(self) -> str:
-        return self.value
+        text: str = self._value_  # not .value: a slow descriptor on 3.11
+        return text
 
 
 class SaleSource(str, Enum):
@@ -81,7 +83,8 @@ class SaleSource(str, Enum):
     OTHER = "Other"
 
     def __str__(self) -> str:
-        return self.value
+        text: str = self._value_  # not .value: a slow descriptor on 3.11
+        return text
 
 
 @attrs.frozen(kw_only=True)

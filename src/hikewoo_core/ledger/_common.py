@@ -150,7 +150,10 @@ def dumps_json_object(value: object, *, what: str) -> str:
     problems: list[tuple[str, str]] = []
     if not isinstance(value, Mapping):
         raise PayloadError([("$", f"expected an object, got {type(value).__name__}")], what=what)
-    safe = _json_safe(value, "$", problems)
+    if type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+        safe: Any = value  # already JSON (an intent's payload): nothing to convert
+    else:
+        safe = _json_safe(value, "$", problems)
     if problems:
         raise PayloadError(problems, what=what)
     return json.dumps(safe, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -167,8 +170,20 @@ def loads_json_object(text: str) -> dict[str, Any]:
 # --- links ---------------------------------------------------------------------
 
 
+def _is_utc(value: datetime | None) -> bool:
+    return value is None or (type(value) is datetime and value.tzinfo is UTC)
+
+
 def normalise_link(link: Link) -> Link:
     """``link`` with coerced enums and UTC datetimes (ValueError if naive)."""
+    if (
+        type(link.origin) is Origin
+        and type(link.hike_fulfilment) is FulfilmentStatus
+        and type(link.hike_payment) is PaymentStatus
+        and _is_utc(link.woo_modified_gmt)
+        and _is_utc(link.hike_modified_at)
+    ):
+        return link  # already normal (the common case): the copy below would equal it
     return attrs.evolve(
         link,
         origin=Origin(link.origin),

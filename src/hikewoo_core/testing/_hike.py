@@ -153,8 +153,7 @@ class FakeHike(HikeStore):
 
     def add_customer(self, first_name: str, last_name: str, email: str) -> HikeCustomer:
         """Add a customer; an email already used (any case) raises :class:`ValueError`."""
-        wanted = email.strip().lower()
-        if any(c.email.strip().lower() == wanted for c in self._customers.values()):
+        if self._customer_by_email(email) is not None:
             raise ValueError(f"a customer with email {email!r} already exists")
         return self._customer_for(
             HikeCustomer(first_name=first_name, last_name=last_name, email=email)
@@ -344,9 +343,7 @@ class FakeHike(HikeStore):
         """The customer with this email (compared case-insensitively), if any."""
 
         def find() -> HikeCustomer | None:
-            wanted = email.strip().lower()
-            found = [c for c in self.customers() if wanted and c.email.strip().lower() == wanted]
-            return found[0] if found else None
+            return self._customer_by_email(email) if email.strip() else None
 
         return self._run("find_customer", (email,), find)
 

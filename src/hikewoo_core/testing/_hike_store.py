@@ -62,6 +62,9 @@ class HikeStore(PortRecorder):
         self._open: dict[int, int] = {}
         self._products: dict[str, HikeProduct] = {}
         self._customers: dict[int, HikeCustomer] = {}
+        # Normalised email -> id of the first customer with it: lookups stay O(1) over
+        # a backfill of many orders (a scan per order made backfills quadratic).
+        self._customer_ids: dict[str, int] = {}
         self._sales: dict[int, HikeSale] = {}
         self._seq = {"sale": 1, "closure": 1, "product": 1, "customer": 1, "register": 2}
         self._invoice = 1001
@@ -162,12 +165,18 @@ class HikeStore(PortRecorder):
 
     def _customer_for(self, customer: HikeCustomer) -> HikeCustomer:
         email = customer.email.strip().lower()
-        for known in self._customers.values():
-            if email and known.email.strip().lower() == email:
-                return known
+        known = self._customer_ids.get(email) if email else None
+        if known is not None:
+            return self._customers[known]
         stored = attrs.evolve(customer, id=self._next("customer"))
         self._customers[stored.id or 0] = stored
+        self._customer_ids.setdefault(email, stored.id or 0)
         return stored
+
+    def _customer_by_email(self, email: str) -> HikeCustomer | None:
+        """The first customer whose email equals ``email`` (normalised), if any."""
+        known = self._customer_ids.get(email.strip().lower())
+        return None if known is None else self._customers[known]
 
     def _create_sale(self, draft: HikeSaleDraft) -> HikeSale:
         if draft.outlet_id not in self._outlets:
