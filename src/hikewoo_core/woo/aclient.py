@@ -35,6 +35,10 @@ __all__ = ["AsyncWooClient"]
 log = logging.getLogger("hikewoo_core.woo")
 install_trace_redaction()
 T = TypeVar("T")
+#: Event-loop turns given to newly started page requests before a page is parsed: httpx
+#: needs about four (pool, connection, write) to put a request on the wire, and parsing
+#: blocks the loop, so without them the next requests would wait for the parse.
+_SEND_TURNS = 5
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
 
 
@@ -138,17 +142,28 @@ class AsyncWooClient(WooCore):
                     yield page
             return
         plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_concurrency)
-        pending: deque[asyncio.Task[Page[T]]] = deque()
+        # The tasks only fetch (bytes); pages are parsed here, in order, once the next
+        # requests are in flight: parsing in the tasks would hold back the next requests.
+        pending: deque[asyncio.Task[httpx.Response]] = deque()
+
+        async def read_ahead() -> None:
+            numbers = plan.due(len(pending))
+            for number in numbers:
+                ask = request.with_params({"page": str(number)})
+                pending.append(asyncio.ensure_future(self._send(ask)))
+            for _ in range(_SEND_TURNS if numbers else 0):
+                await asyncio.sleep(0)
+
         try:
             current: Page[T] | None = first
             while current is not None:
-                for number in plan.due(len(pending)):  # read ahead while it is consumed
-                    ask = request.with_params({"page": str(number)})
-                    pending.append(asyncio.ensure_future(self._page(ask, parse)))
+                await read_ahead()
                 yield current
                 current = None
                 if pending:
-                    page = await pending.popleft()
+                    response = await pending.popleft()
+                    await read_ahead()  # keep max_concurrency requests in flight while parsing
+                    page = parse(response.content, response.headers)
                     current = page if plan.received(page) else None
         finally:
             for task in pending:

@@ -143,18 +143,26 @@ class WooClient(WooCore):
                     yield page
             return
         plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_workers)
-        pending: deque[Future[Page[T]]] = deque()
+        # The threads only fetch (bytes); pages are parsed here, in order, once the next
+        # requests are in flight: parsing on the threads would have them fight for the GIL.
+        pending: deque[Future[httpx.Response]] = deque()
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="woo-page") as pool:
+
+            def read_ahead() -> None:
+                for number in plan.due(len(pending)):
+                    ask = request.with_params({"page": str(number)})
+                    pending.append(pool.submit(self._send, ask))
+
             try:
                 current: Page[T] | None = first
                 while current is not None:
-                    for number in plan.due(len(pending)):  # read ahead while it is consumed
-                        ask = request.with_params({"page": str(number)})
-                        pending.append(pool.submit(self._page, ask, parse))
+                    read_ahead()
                     yield current
                     current = None
                     if pending:
-                        page = pending.popleft().result()
+                        response = pending.popleft().result()
+                        read_ahead()  # keep max_workers requests in flight while parsing
+                        page = parse(response.content, response.headers)
                         current = page if plan.received(page) else None
             finally:
                 for future in pending:
