@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Generator, Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from ._secrets import find_leaks
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -15,3 +20,81 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --- slow tests: skipped unless asked for ----------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (10,000-case fuzzing, more fault-suite seeds)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+# --- no secret in any log record or captured output ------------------------------------
+
+
+class _Collector(logging.Handler):
+    """Keeps every record reaching the root logger, formatted (traceback included)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.texts.append(self.format(record))
+        except Exception as exc:  # a record that cannot be formatted is a bug too
+            self.texts.append(f"unformattable record {record.name}: {exc!r}")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs() -> Iterator[_Collector]:
+    """Every test: all logging at DEBUG is collected; a registered secret in it fails."""
+    collector = _Collector()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield collector
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(level)
+    leaks = find_leaks(collector.texts)
+    if leaks:
+        shown = "\n".join(f"  {secret!r} in ...{excerpt}..." for secret, excerpt in leaks)
+        pytest.fail(f"a secret reached the logs ({len(collector.texts)} records):\n{shown}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A registered secret in what a test printed fails it too."""
+    report = yield
+    if report.passed:
+        printed = [
+            text
+            for name, text in report.sections
+            if name in (f"Captured stdout {report.when}", f"Captured stderr {report.when}")
+        ]
+        leaks = find_leaks(printed)
+        if leaks:
+            report.outcome = "failed"
+            shown = "\n".join(f"  {secret!r} in ...{excerpt}..." for secret, excerpt in leaks)
+            report.longrepr = f"a secret reached the captured output:\n{shown}"
+    return report

@@ -370,3 +370,5 @@ def decode_json(data: str | bytes | Any, loads: JsonLoads | None, *, what: str) 
         return (loads or json.loads)(bytes(data) if isinstance(data, bytearray) else data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError([("$", f"not valid JSON ({exc})")], what=what) from None
+    except RecursionError:
+        raise PayloadError([("$", "JSON nested too deeply to decode")], what=what) from None

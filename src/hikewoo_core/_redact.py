@@ -29,6 +29,7 @@ SECRET_PARAMS: frozenset[str] = frozenset(
         "code",
         "consumer_key",
         "consumer_secret",
+        "oauth_consumer_key",
         "oauth_nonce",
         "oauth_signature",
         "password",
@@ -44,8 +45,10 @@ SECRET_HEADERS: frozenset[str] = frozenset(
 
 # A consumer key keeps a short prefix ("ck_1a2…") so operators can tell keys apart;
 # keys shorter than this are hidden whole, as a 6-character prefix would be most of it.
+# OAuth 1.0a sends the same key as ``oauth_consumer_key``.
 _KEY_PREFIX = 6
 _KEY_MIN_LENGTH_FOR_PREFIX = 16
+_KEY_PARAMS = frozenset({"consumer_key", "oauth_consumer_key"})
 
 
 def is_secret_param(name: str) -> bool:
@@ -54,7 +57,7 @@ def is_secret_param(name: str) -> bool:
 
 
 def _hide(name: str, value: str) -> str:
-    if name.lower() == "consumer_key" and len(value) >= _KEY_MIN_LENGTH_FOR_PREFIX:
+    if name.lower() in _KEY_PARAMS and len(value) >= _KEY_MIN_LENGTH_FOR_PREFIX:
         return value[:_KEY_PREFIX] + "…"
     return REDACTED
 

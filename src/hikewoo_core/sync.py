@@ -25,7 +25,7 @@ from typing import TypeVar
 import attrs
 
 from .backfill import BackfillReport, Partition, Progress, run_backfill
-from .errors import HikeWooError, LeaseError, UnsupportedProductError
+from .errors import ApiError, HikeWooError, LeaseError, UnsupportedProductError
 from .executor import Applied, Executor
 from .hike.models import HikeSale
 from .plan import CreateWooRefund, Plan, Reject, StockImpact, UpdateWooOrder, stock_impact
@@ -44,6 +44,8 @@ log = logging.getLogger("hikewoo_core.sync")
 
 WOO_CURSOR = "woo.modified_before"
 HIKE_CURSOR = "hike.modified_before"
+#: The ledger checkpoint listing the records whose sync failed, retried on the next run.
+RETRY_CHECKPOINT = "sync.retry"
 
 
 @attrs.frozen
@@ -138,7 +140,7 @@ class Syncer:
         self.woo = woo
         self.hike = hike
         self.settings = settings or SyncSettings()
-        self.ledger: LedgerPort = ledger if ledger is not None else MemoryLedger()
+        self.ledger: LedgerPort = ledger if ledger is not None else MemoryLedger(clock=clock)
         self.clock = clock or _utcnow
         self.overlap = overlap
         self.owner = owner or f"syncer-{uuid.uuid4().hex[:12]}"
@@ -242,13 +244,7 @@ class Syncer:
         is applied. ``manual`` is a manual (historical) sync.
         """
         state = self.woo_order_state(order)
-        plan = plan_woo_order(
-            state,
-            self.settings,
-            activated_at=self.activated_at,
-            manual=manual,
-            update_inventory=update_inventory,
-        )
+        plan = self._plan_order(state, manual, update_inventory)
         rejects = [a for a in plan.actions if isinstance(a, Reject)]
         if rejects and raise_rejects:
             raise UnsupportedProductError(order.id, rejects[0].lines)
@@ -257,9 +253,27 @@ class Syncer:
                 self._mark_seen(order)
             return SyncReport(plan=plan, dry_run=dry_run)
         with self._locked(f"pair:woo:{order.id}"):
+            # Another executor may have synced this pair between our read and the lease:
+            # if the ledger moved, plan again from what it now says.
+            if (
+                self.ledger.link_for_woo(order.id) != state.link
+                or tuple(self.ledger.refund_links(order.id)) != state.refund_links
+            ):
+                plan = self._plan_order(self.woo_order_state(order), manual, update_inventory)
             applied = self.apply(plan)
             self._mark_seen(order)
         return SyncReport(plan=plan, applied=applied)
+
+    def _plan_order(
+        self, state: WooOrderState, manual: bool, update_inventory: bool | None
+    ) -> Plan:
+        return plan_woo_order(
+            state,
+            self.settings,
+            activated_at=self.activated_at,
+            manual=manual,
+            update_inventory=update_inventory,
+        )
 
     def _mark_seen(self, order: WooOrder) -> None:
         """Record that the order was fully processed at its modification time."""
@@ -324,16 +338,20 @@ class Syncer:
         Reads closed windows ``[cursor - overlap, now)`` on ``date_modified_gmt`` (and
         Hike's modification time), skips what the ledger already saw at that modification
         time, and moves the cursors only after the whole window is processed, so a record
-        modified while pages are read is never missed.
+        modified while pages are read is never missed. A record whose sync fails is
+        reported, kept in the ledger (checkpoint ``sync.retry``) and retried on the next
+        runs until it syncs, however far the window has moved on meanwhile.
         """
         # A closed window ending just after the current second (both systems stamp whole
         # seconds); anything changed later in that second is re-read through the overlap.
         now = self.clock().replace(microsecond=0) + timedelta(seconds=1)
         report = SyncReport()
+        retry = _Retry(self.ledger.get_checkpoint(RETRY_CHECKPOINT))
         if self.settings.direction.woo_to_hike:
             start = self._cursor(WOO_CURSOR)
             orders = self.woo.read_orders(modified_after=start, modified_before=now)
-            report += self._batch(orders, self._woo_item)
+            report += self._batch(orders, self._woo_item, retry)
+            report += self._batch(retry.due("woo"), self._woo_again, retry)
             self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
         if self.settings.direction.hike_to_woo:
             start = self._cursor(HIKE_CURSOR)
@@ -341,14 +359,18 @@ class Syncer:
                 self.hike.read_sales(modified_after=start, modified_before=now),
                 key=lambda s: (s.refund_of is not None, s.modified_at or now, s.id),
             )
-            hike_report = self._batch(sales, self._hike_item)
+            hike_report = self._batch(sales, self._hike_item, retry)
+            hike_report += self._batch(retry.due("hike"), self._hike_again, retry)
             report += hike_report
             self.ledger.set_cursor(HIKE_CURSOR, now.isoformat())
             if self.settings.direction.woo_to_hike:
-                report += self._follow_up(hike_report)
+                report += self._follow_up(hike_report, retry=retry)
+        retry.save(self.ledger)
         return report
 
-    def _follow_up(self, report: SyncReport, rounds: int = 3) -> SyncReport:
+    def _follow_up(
+        self, report: SyncReport, rounds: int = 3, *, retry: _Retry | None = None
+    ) -> SyncReport:
         """Re-plan WooCommerce orders that Hike-side writes just changed.
 
         A refund written to WooCommerce can flip the order to ``refunded`` (WooCommerce
@@ -366,7 +388,8 @@ class Syncer:
             )
             if not touched:
                 break
-            report = self._batch((self.woo.read_order(i) for i in touched), self._woo_item)
+            again = [_Again("woo", i) for i in touched]
+            report = self._batch(again, self._woo_again, retry)
             total += report
         return total
 
@@ -392,7 +415,34 @@ class Syncer:
                 return None  # already seen at this modification time
         return self._sync_sale(sale)
 
-    def _batch(self, items: Iterable[T], one: Callable[[T], SyncReport | None]) -> SyncReport:
+    def _woo_again(self, again: _Again) -> SyncReport | None:
+        """Read one WooCommerce order by id and sync it (a retry or a follow-up)."""
+        try:
+            order = self.woo.read_order(again.id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            log.warning("WooCommerce order %d is gone; no longer retried", again.id)
+            return None
+        return self._woo_item(order)
+
+    def _hike_again(self, again: _Again) -> SyncReport | None:
+        """Read one Hike sale by id and sync it (a retry)."""
+        try:
+            sale = self.hike.read_sale(again.id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            log.warning("Hike sale %d is gone; no longer retried", again.id)
+            return None
+        return self._hike_item(sale)
+
+    def _batch(
+        self,
+        items: Iterable[T],
+        one: Callable[[T], SyncReport | None],
+        retry: _Retry | None = None,
+    ) -> SyncReport:
         report = SyncReport()
         for item in items:
             try:
@@ -401,7 +451,11 @@ class Syncer:
                 subject = _subject_of(item)
                 log.warning("sync of %s failed: %s", subject, exc)
                 report += SyncReport(failures=(Failure(subject, str(exc), type(exc).__name__),))
+                if retry is not None:
+                    retry.failed(item)
                 continue
+            if retry is not None:
+                retry.done(item)
             if result is not None:
                 report += result
         return report
@@ -505,7 +559,75 @@ def _subject_of(item: object) -> str:
         return f"WooCommerce order #{item.number or item.id}"
     if isinstance(item, HikeSale):
         return f"Hike sale {item.number or item.id}"
+    if isinstance(item, _Again):
+        return (
+            f"WooCommerce order id {item.id}" if item.side == "woo" else f"Hike sale id {item.id}"
+        )
     return repr(item)  # pragma: no cover
+
+
+@attrs.frozen
+class _Again:
+    """A record to read by id and sync again: ``side`` is ``"woo"`` or ``"hike"``."""
+
+    side: str
+    id: int
+
+
+def _key(item: object) -> tuple[str, int] | None:
+    if isinstance(item, WooOrder):
+        return "woo", item.id
+    if isinstance(item, HikeSale):
+        return "hike", item.id
+    if isinstance(item, _Again):
+        return item.side, item.id
+    return None  # pragma: no cover
+
+
+class _Retry:
+    """The records whose sync failed, kept in the ledger until a later run syncs them.
+
+    Without it a failed record would be retried only while it is still inside the
+    next run's window (``overlap``): a run scheduled later would lose it. Saving
+    re-reads the checkpoint and merges, so two syncers sharing a ledger keep each
+    other's failures.
+    """
+
+    def __init__(self, stored: Mapping[str, object] | None) -> None:
+        self.stored = {side: _ids((stored or {}).get(side)) for side in ("woo", "hike")}
+        self.attempted: dict[str, set[int]] = {"woo": set(), "hike": set()}
+        self.failures: dict[str, set[int]] = {"woo": set(), "hike": set()}
+
+    def due(self, side: str) -> list[_Again]:
+        """The stored failures of ``side`` not yet attempted in this run."""
+        return [_Again(side, i) for i in sorted(self.stored[side] - self.attempted[side])]
+
+    def done(self, item: object) -> None:
+        key = _key(item)
+        if key is not None:
+            self.attempted[key[0]].add(key[1])
+            self.failures[key[0]].discard(key[1])
+
+    def failed(self, item: object) -> None:
+        key = _key(item)
+        if key is not None:
+            self.attempted[key[0]].add(key[1])
+            self.failures[key[0]].add(key[1])
+
+    def save(self, ledger: LedgerPort) -> None:
+        current = ledger.get_checkpoint(RETRY_CHECKPOINT) or {}
+        merged = {
+            side: sorted((_ids(current.get(side)) - self.attempted[side]) | self.failures[side])
+            for side in ("woo", "hike")
+        }
+        if merged != {side: sorted(_ids(current.get(side))) for side in ("woo", "hike")}:
+            ledger.set_checkpoint(RETRY_CHECKPOINT, merged)
+
+
+def _ids(value: object) -> set[int]:
+    if not isinstance(value, list):
+        return set()
+    return {i for i in value if type(i) is int}
 
 
 class _Lease:

@@ -150,8 +150,11 @@ def request_flow(
             _log_attempt(sent, attempt, type(reply).__name__, took)
             reason = f"{type(reply).__name__}: {reply}"
             url = _display_url(sent)
+            # httpx's error keeps the request, whose URL may carry credentials (query
+            # keys): chain our redacted account of it instead, never the error itself.
+            last = TransportError(reason, method=sent.method, url=url)
             if not isinstance(reply, _TRANSIENT):
-                raise TransportError(reason, method=sent.method, url=url) from reply
+                raise last
             if not (sent.retry_safe or isinstance(reply, _NOT_SENT)):
                 raise OutcomeUnknownError(
                     f"no answer ({reason}): the request may or may not have been "
@@ -159,8 +162,7 @@ def request_flow(
                     attempts=attempt,
                     method=sent.method,
                     url=url,
-                ) from reply
-            last = TransportError(reason, method=sent.method, url=url)
+                ) from last
         else:
             raise TypeError(f"a driver sent {reply!r} in answer to a Send")
         failures += 1

@@ -172,12 +172,20 @@ def refresh_grant_request(
     return Request("POST", _token_url(base), form=form, idempotent=True)
 
 
+#: The longest ``expires_in`` believed (ten years): beyond it the answer is refused, as a
+#: date that far out is a broken server, not a token lifetime (and may not fit a datetime).
+_MAX_LIFETIME = 10 * 366 * 24 * 3600
+
+
 def _seconds(value: object) -> int | None:
     if value is None:
         return DEFAULT_TOKEN_LIFETIME
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= len(str(_MAX_LIFETIME))):
+            return None
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_LIFETIME:
         return None
     return value
 
@@ -203,7 +211,9 @@ def parse_token_response(body: Any, *, now: datetime, previous: Tokens | None = 
         refresh = None
     lifetime = _seconds(body.get(_TOKEN["expires_in"].key, DEFAULT_TOKEN_LIFETIME))
     if lifetime is None:
-        problems.append((f"$.{_TOKEN['expires_in'].key}", "expected a number of seconds"))
+        problems.append(
+            (f"$.{_TOKEN['expires_in'].key}", "expected a number of seconds, up to ten years")
+        )
     if problems or lifetime is None:
         raise PayloadError(problems, what=what)
     kept = refresh or (previous.refresh_token if previous is not None else None)

@@ -182,17 +182,28 @@ class FaultPlan(HttpFaults):
         retry_after: float | None = None,
         drop: bool = False,
         drop_after: bool = False,
+        timeout: float | None = None,
         method: str | None = None,
         path: str | None = None,
     ) -> FaultPlan:
         """Fail each matching request with probability ``rate`` (seeded, so repeatable),
-        picking evenly among ``statuses`` and, if asked, dropped connections."""
+        picking evenly among ``statuses`` and, if asked, dropped connections.
+
+        With ``timeout`` (seconds, longer than the client's read timeout), two more
+        kinds are drawn: an answer held back ``timeout`` seconds before the connection
+        is dropped, the request not performed; and the same once it was performed.
+        """
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate must be within [0, 1], got {rate}")
         headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
         faults = [HttpFault(status=s, headers=headers) for s in statuses]
         faults += [HttpFault(drop=True)] if drop else []
         faults += [HttpFault(drop=True, after=True)] if drop_after else []
+        if timeout is not None:
+            if not timeout > 0:
+                raise ValueError(f"timeout must be positive, got {timeout}")
+            faults += [HttpFault(drop=True, stall=timeout)]
+            faults += [HttpFault(drop=True, after=True, stall=timeout)]
         if not faults:
             raise ValueError("randomly() needs at least one kind of failure")
         with self._lock:

@@ -109,6 +109,8 @@ class HttpFault:
     ``status`` with ``headers`` and ``body`` (a JSON error naming the fault when
     ``None``); or, with ``drop``, closes the connection without answering. With
     ``after`` the request is performed first: the write happens, the answer is lost.
+    ``stall`` seconds pass before the server answers or drops: a client whose read
+    timeout is shorter times out (with ``after``, once the request was performed).
     """
 
     status: int = 500
@@ -118,6 +120,7 @@ class HttpFault:
     body: str | None = None
     after: bool = False
     drop: bool = False
+    stall: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a ``method`` request for ``path``."""

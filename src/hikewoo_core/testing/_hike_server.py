@@ -127,13 +127,16 @@ class _HikeApp:
             for callback in plan.callbacks(method, path) if plan is not None else ():
                 callback()
             fault = self.faults.take(method, path)
-            if fault is not None and not fault.after:
-                return self.fault(fault)
-            try:
-                status, extra, answer = 200, {}, self.route(method, path, query, headers, body)
-            except Answer as exc:
-                status, extra, answer = exc.status, exc.headers, exc.body
-            return self.fault(fault) if fault is not None else (status, extra, answer)
+            if fault is None or fault.after:
+                try:
+                    status, extra, answer = 200, {}, self.route(method, path, query, headers, body)
+                except Answer as exc:
+                    status, extra, answer = exc.status, exc.headers, exc.body
+            if fault is None:
+                return status, extra, answer
+        if fault.stall > 0:
+            time.sleep(fault.stall)  # the store is not locked meanwhile
+        return self.fault(fault)
 
     @staticmethod
     def fault(fault: HttpFault) -> tuple[int, dict[str, str], Any]:

@@ -115,12 +115,16 @@ class _Server:
                         callback()
         fault = self.faults.take(method, route)
         if fault is not None and not fault.after:
+            self.stopping.wait(fault.stall)
             return _fault_reply(fault)
         request = _Incoming(method, path, query, headers, body, route, key_route, base)
         reply = self._authorized(request)
         if plan is not None and reply.status == 201 and plan.draft(method, route):
             reply = self._leave_draft(reply)
-        return _fault_reply(fault) if fault is not None else reply
+        if fault is None:
+            return reply
+        self.stopping.wait(fault.stall)
+        return _fault_reply(fault)
 
     def _authorized(self, r: _Incoming) -> Reply:
         method, route = r.method, r.route
