@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from .errors import OutcomeUnknownError
+from .hike.models import HikeSale
 from .plan import (
     CreateHikeRefundSale,
     CreateHikeSale,
@@ -149,16 +150,7 @@ class Executor:
     def _perform(self, write: Write) -> _Outcome:
         if isinstance(write, CreateHikeSale):
             sale = self.hike.write_sale(write.draft)
-            link = Link(
-                woo_order_id=write.woo_order_id,
-                hike_sale_id=sale.id,
-                origin=Origin.WOO,
-                woo_status=write.woo_status,
-                hike_fulfilment=sale.fulfilment_status,
-                hike_payment=sale.payment_status,
-                hike_modified_at=sale.modified_at,
-            )
-            return sale.id, link, None
+            return sale.id, self._sale_link(write, sale), None
         if isinstance(write, UpdateHikeSale):
             sale = self.hike.write_sale_status(
                 write.hike_sale_id, write.status.fulfilment, write.status.payment, write.payments
@@ -215,6 +207,18 @@ class Executor:
         )
 
     @staticmethod
+    def _sale_link(write: CreateHikeSale, sale: HikeSale) -> Link:
+        return Link(
+            woo_order_id=write.woo_order_id,
+            hike_sale_id=sale.id,
+            origin=Origin.WOO,
+            woo_status=write.woo_status,
+            hike_fulfilment=sale.fulfilment_status,
+            hike_payment=sale.payment_status,
+            hike_modified_at=sale.modified_at,
+        )
+
+    @staticmethod
     def _refund_link(write: CreateHikeRefundSale, sale_id: int) -> RefundLink:
         return RefundLink(
             woo_order_id=write.woo_order_id,
@@ -242,16 +246,7 @@ class Executor:
             if not sales:
                 return None
             sale = min(sales, key=lambda s: s.id)
-            link = Link(
-                woo_order_id=write.woo_order_id,
-                hike_sale_id=sale.id,
-                origin=Origin.WOO,
-                woo_status=write.woo_status,
-                hike_fulfilment=sale.fulfilment_status,
-                hike_payment=sale.payment_status,
-                hike_modified_at=sale.modified_at,
-            )
-            return sale.id, link, None
+            return sale.id, self._sale_link(write, sale), None
         if isinstance(write, CreateHikeRefundSale):
             ref = hike_refund_reference(write.woo_refund_id)
             sales = self.hike.find_sales_by_reference(ref)
