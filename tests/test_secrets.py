@@ -41,12 +41,12 @@ from hikewoo_core import (
 from hikewoo_core._http_types import Request
 from hikewoo_core._retry import RetryPolicy
 from hikewoo_core.hike import HikeClient
-from hikewoo_core.hike.aclient import AsyncHikeClient
+from hikewoo_core.hike.client_async import AsyncHikeClient
 from hikewoo_core.hike.oauth import Tokens, authorization_url, exchange_code, refresh_tokens
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce, FaultPlan
 from hikewoo_core.woo import WooClient
-from hikewoo_core.woo.aclient import AsyncWooClient
 from hikewoo_core.woo.auth import OAuth1Signer, WooCredentials
+from hikewoo_core.woo.client_async import AsyncWooClient
 from hikewoo_core.woo.webhooks import verify_woo_webhook
 
 from ._secrets import find_leaks, register_secret

@@ -2,7 +2,7 @@
 
 ``HikeClient`` and ``AsyncHikeClient`` are imported on first use, so importing the
 models does not import httpx. The OAuth2 helpers (:mod:`hikewoo_core.hike.oauth`)
-import httpx only when they send a request.
+load httpx only when they send a request.
 """
 
 from __future__ import annotations
@@ -31,18 +31,17 @@ from .models import (
     PaymentStatus,
     SaleSource,
 )
-from .oauth import (
-    Tokens,
-    authorization_url,
-    exchange_code,
-    exchange_code_async,
-    refresh_tokens,
-    refresh_tokens_async,
-)
+from .oauth import Tokens, authorization_url
 
 if TYPE_CHECKING:
-    from .aclient import AsyncHikeClient
     from .client import HikeClient
+    from .client_async import AsyncHikeClient
+    from .client_oauth import (
+        exchange_code,
+        exchange_code_async,
+        refresh_tokens,
+        refresh_tokens_async,
+    )
 
 __all__ = [
     "AsyncHikeClient",
@@ -73,7 +72,14 @@ __all__ = [
     "refresh_tokens_async",
 ]
 
-_LAZY = {"HikeClient": ".client", "AsyncHikeClient": ".aclient"}
+_LAZY = {
+    "HikeClient": ".client",
+    "AsyncHikeClient": ".client_async",
+    "exchange_code": ".client_oauth",
+    "exchange_code_async": ".client_oauth",
+    "refresh_tokens": ".client_oauth",
+    "refresh_tokens_async": ".client_oauth",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """What the synchronous and asynchronous Hike clients share: settings and tokens (pure).
 
 No httpx here: the I/O lives in :mod:`~hikewoo_core.hike.client` and
-:mod:`~hikewoo_core.hike.aclient`.
+:mod:`~hikewoo_core.hike.client_async`.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .aclient import AsyncWooClient
     from .client import WooClient
+    from .client_async import AsyncWooClient
 
 __all__ = [
     "AsyncWooClient",
@@ -73,7 +73,7 @@ def __getattr__(name: str) -> Any:
 
         return WooClient
     if name == "AsyncWooClient":
-        from .aclient import AsyncWooClient
+        from .client_async import AsyncWooClient
 
         return AsyncWooClient
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """The synchronous WooCommerce REST API v3 client (implements :class:`~hikewoo_core.ports.WooPort`).
 
-With :mod:`hikewoo_core.woo.aclient` and :mod:`hikewoo_core._http`, the only modules that
+With :mod:`hikewoo_core.woo.client_async` and :mod:`hikewoo_core._http`, the only modules that
 import httpx. Requests are built, signed and parsed by the pure ``_core``/``_requests``/
 ``_paging`` modules; retries are the shared request flow's.
 """
