@@ -160,6 +160,7 @@ class ModifiedScan:
         latest = max(o.date_modified_gmt for o in page.items)
         if self._cursor is None or latest > self._cursor:
             self._cursor = latest
+            self._forget_before(latest)
         elif latest == self._cursor:
             self._bucket, self._bucket_page, self._totals, self._passes = latest, 1, [], 0
         else:
@@ -170,6 +171,12 @@ class ModifiedScan:
         if self._cursor >= self._end:
             self._done = True
 
+    def _forget_before(self, cursor: datetime) -> None:
+        """Forget versions older than the new cursor: they can never be wanted again
+        (:meth:`_wanted` asks for ``m >= cursor``), so memory stays bounded by what shares
+        the cursor's second, not by the size of the window."""
+        self._seen = {key for key in self._seen if key[1] >= cursor}
+
     def _after_bucket_page(self, second: datetime, page: Page[WooOrder], full: bool) -> None:
         self._totals.append(page.total)
         last = not full or (page.total_pages is not None and self._bucket_page >= page.total_pages)
@@ -178,6 +185,7 @@ class ModifiedScan:
             return
         if None not in self._totals and len(set(self._totals)) == 1:
             self._cursor, self._bucket = second + _SECOND, None
+            self._forget_before(self._cursor)
             self._done = self._cursor >= self._end
             return
         self._passes += 1
