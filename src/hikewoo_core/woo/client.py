@@ -220,10 +220,21 @@ class WooClient(WooCore):
             _aware("after", start)
         order_filters({"per_page": size})
         scan = ModifiedScan(start, end, size, order_filters(filters))
-        while (query := scan.query()) is not None:
-            yield from scan.feed(
-                self._page(self.requests.build("GET", "orders", query), self.order_page)
-            )
+
+        def fetch(query: Mapping[str, Any]) -> Page[WooOrder]:
+            return self._page(self.requests.build("GET", "orders", query), self.order_page)
+
+        # The next query is known as soon as a page is fed, before its orders are
+        # consumed: fetch it on a thread while the caller works on this page's orders
+        # (a backfill syncs each one), so reading the next page costs no waiting.
+        with ThreadPoolExecutor(1, thread_name_prefix="woo-scan") as pool:
+            query = scan.query()
+            pending = pool.submit(fetch, query) if query is not None else None
+            while pending is not None:
+                fresh = scan.feed(pending.result())
+                query = scan.query()
+                pending = pool.submit(fetch, query) if query is not None else None
+                yield from fresh
 
     def list_refunds(self, order_id: int) -> list[WooRefund]:
         """Every refund of an order, as WooCommerce lists them (newest first)."""
