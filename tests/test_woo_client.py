@@ -471,7 +471,7 @@ def test_a_caller_owned_client_is_left_open_and_an_owned_one_closed() -> None:
         client.get_order(1)
     assert not mine.is_closed
     with WooClient("https://shop.test", KEY, SECRET) as owned:
-        inner = owned._client
+        inner = owned._http
     assert inner.is_closed
     with pytest.raises(ConfigurationError, match="max_workers"):
         WooClient("https://shop.test", KEY, SECRET, max_workers=0)

@@ -189,7 +189,7 @@ def test_a_caller_owned_async_client_is_left_open() -> None:
         async with AsyncWooClient("https://shop.test", KEY, SECRET, client=mine) as woo:
             await woo.read_order(1)
         async with AsyncWooClient("https://shop.test", KEY, SECRET) as owned:
-            inner = owned._client
+            inner = owned._http
         left_open = not mine.is_closed
         await mine.aclose()
         return left_open, inner.is_closed

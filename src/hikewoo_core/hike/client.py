@@ -6,12 +6,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from .._http import default_client, request_flow, send_sync
+from .._http import request_flow, send_sync
+from .._http._owned import OwnedClient
 from .._http_types import QueryValue, Request
 from .._retry import RetryPolicy
 from ..errors import ApiError, ConfigurationError, OutcomeUnknownError, PayloadError
@@ -36,7 +36,7 @@ __all__ = ["HikeClient"]
 T = TypeVar("T")
 
 
-class HikeClient(HikeClientBase):
+class HikeClient(HikeClientBase, OwnedClient):
     """Hike's REST API over httpx; implements :class:`~hikewoo_core.ports.HikePort`.
 
     Give it the tokens from the OAuth2 flow (:mod:`hikewoo_core.hike.oauth`). With a
@@ -93,28 +93,11 @@ class HikeClient(HikeClientBase):
             reference_lookback=reference_lookback,
             oauth_base=oauth_base,
         )
-        self._owns_client = client is None
-        self._http = client if client is not None else default_client()
+        self._own(client)
         self._sleep = sleep
         self._lock = threading.RLock()
 
     # -- lifecycle ----------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the httpx client if this object created it (a caller's is left open)."""
-        if self._owns_client:
-            self._http.close()
-
-    def __enter__(self) -> HikeClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- plumbing -------------------------------------------------------------------
 

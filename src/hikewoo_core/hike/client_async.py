@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from .._http import default_async_client, request_flow, send_async
+from .._http import request_flow, send_async
+from .._http._owned import OwnedAsyncClient
 from .._http_types import QueryValue, Request
 from .._retry import RetryPolicy
 from ..errors import ApiError, ConfigurationError, OutcomeUnknownError, PayloadError
@@ -35,7 +35,7 @@ __all__ = ["AsyncHikeClient"]
 T = TypeVar("T")
 
 
-class AsyncHikeClient(HikeClientBase):
+class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
     """The asynchronous twin of :class:`~hikewoo_core.hike.HikeClient`: the same
     arguments (``client`` an :class:`httpx.AsyncClient`, ``sleep`` a coroutine
     function), the same methods as coroutines, the ``iter_*`` methods as async
@@ -82,28 +82,11 @@ class AsyncHikeClient(HikeClientBase):
             reference_lookback=reference_lookback,
             oauth_base=oauth_base,
         )
-        self._owns_client = client is None
-        self._http = client if client is not None else default_async_client()
+        self._own(client)
         self._sleep = sleep
         self._lock = asyncio.Lock()
 
     # -- lifecycle ----------------------------------------------------------------
-
-    async def aclose(self) -> None:
-        """Close the httpx client if this object created it (a caller's is left open)."""
-        if self._owns_client:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncHikeClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- plumbing -------------------------------------------------------------------
 

@@ -13,13 +13,13 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from .._convert import JsonLoads
-from .._http import DEFAULT_TIMEOUT, Request, default_client, request_flow, send_sync
+from .._http import DEFAULT_TIMEOUT, Request, request_flow, send_sync
+from .._http._owned import OwnedClient
 from .._retry import RetryPolicy
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
@@ -39,7 +39,7 @@ T = TypeVar("T")
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
 
 
-class WooClient(WooCore):
+class WooClient(WooCore, OwnedClient):
     """A WooCommerce store over its REST API v3, synchronously.
 
     ``url`` is the site address (``https://shop.example`` or a subdirectory install);
@@ -95,31 +95,15 @@ class WooClient(WooCore):
         self.max_workers = max_workers
         self.delete_failed_drafts = delete_failed_drafts
         self._sleep = sleep
-        self._owns_client = client is None
-        self._client = client if client is not None else default_client(timeout=timeout)
+        self._own(client, timeout=timeout)
 
     # --- lifetime ---------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the HTTP client if this object created it (a caller's client is left open)."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> WooClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- plumbing ---------------------------------------------------------------------
     def _send(self, request: Request) -> httpx.Response:
         flow = request_flow(request, policy=self.retry, prepare=self.requests.prepare)
         try:
-            return send_sync(self._client, flow, sleep=self._sleep)
+            return send_sync(self._http, flow, sleep=self._sleep)
         except AuthenticationError as exc:
             raise with_hint(exc, self.auth_mode, self.requests.scheme) from exc
 

@@ -12,13 +12,13 @@ import logging
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from .._convert import JsonLoads
-from .._http import DEFAULT_TIMEOUT, Request, default_async_client, request_flow, send_async
+from .._http import DEFAULT_TIMEOUT, Request, request_flow, send_async
+from .._http._owned import OwnedAsyncClient
 from .._retry import RetryPolicy
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
@@ -42,7 +42,7 @@ _SEND_TURNS = 5
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
 
 
-class AsyncWooClient(WooCore):
+class AsyncWooClient(WooCore, OwnedAsyncClient):
     """A WooCommerce store over its REST API v3, with ``asyncio``.
 
     Same settings as :class:`~hikewoo_core.woo.WooClient`, with an
@@ -93,31 +93,15 @@ class AsyncWooClient(WooCore):
         self.max_concurrency = max_concurrency
         self.delete_failed_drafts = delete_failed_drafts
         self._sleep = sleep
-        self._owns_client = client is None
-        self._client = client if client is not None else default_async_client(timeout=timeout)
+        self._own(client, timeout=timeout)
 
     # --- lifetime ---------------------------------------------------------------------
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> AsyncWooClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # --- plumbing ---------------------------------------------------------------------
     async def _send(self, request: Request) -> httpx.Response:
         flow = request_flow(request, policy=self.retry, prepare=self.requests.prepare)
         try:
-            return await send_async(self._client, flow, sleep=self._sleep)
+            return await send_async(self._http, flow, sleep=self._sleep)
         except AuthenticationError as exc:
             raise with_hint(exc, self.auth_mode, self.requests.scheme) from exc
 

@@ -1,0 +1,76 @@
+"""Ownership of the httpx client, shared by the four HTTP clients.
+
+A client passed in by the caller is the caller's: it is never closed here. A client
+created for the caller is closed by :meth:`close` / ``with`` (or :meth:`aclose` /
+``async with``).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from ._io import default_async_client, default_client
+
+__all__ = ["OwnedAsyncClient", "OwnedClient"]
+
+_S = TypeVar("_S", bound="OwnedClient")
+_A = TypeVar("_A", bound="OwnedAsyncClient")
+
+
+class OwnedClient:
+    """Holds a synchronous ``httpx.Client`` in ``_http`` and closes it only if it made it."""
+
+    _http: httpx.Client
+    _owns_client: bool
+
+    def _own(self, client: httpx.Client | None, **options: Any) -> None:
+        """Use the caller's ``client``, or make one with the library's defaults."""
+        self._owns_client = client is None
+        self._http = client if client is not None else default_client(**options)
+
+    def close(self) -> None:
+        """Close the httpx client if this object created it (a caller's is left open)."""
+        if self._owns_client:
+            self._http.close()
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class OwnedAsyncClient:
+    """Holds an ``httpx.AsyncClient`` in ``_http`` and closes it only if it made it."""
+
+    _http: httpx.AsyncClient
+    _owns_client: bool
+
+    def _own(self, client: httpx.AsyncClient | None, **options: Any) -> None:
+        """Use the caller's ``client``, or make one with the library's defaults."""
+        self._owns_client = client is None
+        self._http = client if client is not None else default_async_client(**options)
+
+    async def aclose(self) -> None:
+        """Close the httpx client if this object created it (a caller's is left open)."""
+        if self._owns_client:
+            await self._http.aclose()
+
+    async def __aenter__(self: _A) -> _A:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
