@@ -101,9 +101,13 @@ def _woo_seeds() -> dict[str, list[Json]]:
         for path in sorted(REAL.glob("*.json")):
             if path.name.startswith("_"):
                 continue
-            body = _body(path)
-            name = path.stem
-            if name.startswith("order_refunds_list"):
+            capture = load(path)
+            body, name = capture["body"], path.stem
+            if (capture.get("request") or {}).get("params", {}).get("_fields"):
+                # ``_fields`` trims each order to the fields asked for: such a listing
+                # is not a list of orders (test_a_fields_listing_is_not_a_list_of_orders)
+                seeds.setdefault("trimmed", []).append(_first(body))
+            elif name.startswith("order_refunds_list"):
                 seeds.setdefault("refunds", []).append(_first(body))
             elif name.startswith("order_refund_") and isinstance(body, dict) and "amount" in body:
                 seeds["refund"].append(body)
@@ -114,6 +118,7 @@ def _woo_seeds() -> dict[str, list[Json]]:
             elif isinstance(body, dict) and set(body) == {"code", "message", "data"}:
                 seeds["error"].append(body)
     seeds.setdefault("orders", []).append([BUILT_IN_ORDER, BUILT_IN_ORDER])
+    seeds.setdefault("trimmed", []).append([{"id": 7, "status": "pending"}])
     seeds.setdefault("refunds", []).append([BUILT_IN_REFUND])
     return seeds
 
@@ -205,6 +210,16 @@ def test_the_seeds_are_valid_and_cover_every_model() -> None:
         if isinstance(cls, type) and hasattr(cls, "__attrs_attrs__")
     }
     assert models <= set(HIKE_SEEDS), models - set(HIKE_SEEDS)
+
+
+def test_a_fields_listing_is_not_a_list_of_orders() -> None:
+    """``_fields`` listings (real ones when ``shared/`` is there) hold partial objects:
+    the order parser refuses them, naming every missing field of every item."""
+    for listing in WOO_SEEDS["trimmed"]:
+        with pytest.raises(PayloadError) as info:
+            parse_woo_orders(copy.deepcopy(listing))
+        missing = {p for p, m in info.value.problems if m == "required field is missing"}
+        assert {p.split(".")[0] for p in missing} == {f"$[{i}]" for i in range(len(listing))}
 
 
 # --- mutations ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from hikewoo_core import WebhookSignatureError
 
+from ._shared import REAL, load, requires_shared
 from ._world import make_world
 
 SECRET = "whsecret-test"
@@ -82,3 +83,19 @@ def test_ping_and_composites_answer_without_raising() -> None:
     assert result.report is not None
     assert "refused whole" in result.report.plan.explain()
     assert w.hike.sales() == []
+
+
+@requires_shared
+@pytest.mark.fixtures
+def test_a_real_delivery_sent_after_a_force_delete_is_ignored_and_not_recorded() -> None:
+    """The real store signs the REST 404 as the body of an ``order.updated`` queued
+    before the order was deleted for good: nothing to sync, nothing to remember."""
+    capture = load(REAL / "webhook_deliveries" / "014_order_updated_after_force_delete.json")
+    body, headers = capture["raw_body"].encode(), capture["headers"]
+    w = make_world()
+    result = w.syncer.handle_woo_webhook(body, headers, "whsecret")
+    assert result.outcome == "ignored"
+    assert result.event.error_code == "woocommerce_rest_shop_order_invalid_id"
+    assert w.ledger.add_if_new(result.event.dedup_key), "an ignored delivery left a key"
+    assert w.woo.calls == []
+    assert w.hike.calls == []

@@ -677,3 +677,22 @@ def test_sync_read_ahead_on_loopback_yields_every_order_in_order() -> None:
     with serve(fake) as url, loopback(url, max_workers=4) as woo:
         got = [o.id for o in woo.iter_orders(orderby="id", order="asc")]
     assert got == ids
+
+
+def test_fields_listings_are_read_as_trimmed_objects_never_as_orders() -> None:
+    """``_fields`` answers hold partial objects (a real capture shows them): the order
+    listings refuse the parameter before sending, ``iter_order_fields`` reads them."""
+    fake = store()
+    ids = seed(fake, 130)
+    with serve(fake) as url, loopback(url) as woo:
+        trimmed = list(woo.iter_order_fields(["id", "status"], orderby="id", order="asc"))
+        for listing in (
+            lambda: woo.list_orders(_fields="id,status"),
+            lambda: list(woo.iter_orders(_fields="id")),
+            lambda: list(woo.iter_orders_modified(T0, T0 + timedelta(hours=1), _fields="id")),
+        ):
+            with pytest.raises(ConfigurationError, match="iter_order_fields"):
+                listing()
+        with pytest.raises(ConfigurationError, match="field names"):
+            list(woo.iter_order_fields(["id,status"]))
+    assert trimmed == [{"id": i, "status": "processing"} for i in ids]

@@ -231,6 +231,23 @@ def test_async_end_to_end_with_concurrent_paging() -> None:
         run(scenario(url))
 
 
+def test_async_fields_listings_are_trimmed_objects_never_orders() -> None:
+    fake = store()
+    ids = seed(fake, 120)
+
+    async def scenario(url: str) -> None:
+        async with loopback(url) as woo:
+            got = [o async for o in woo.iter_order_fields(["id"], orderby="id", order="asc")]
+            assert got == [{"id": i} for i in ids]
+            with pytest.raises(ConfigurationError, match="iter_order_fields"):
+                await woo.list_orders(_fields="id")
+            with pytest.raises(ConfigurationError, match="iter_order_fields"):
+                [o async for o in woo.iter_orders(_fields="id")]
+
+    with serve_woo(fake, clock=wall) as url:
+        run(scenario(url))
+
+
 def test_async_incremental_read_and_idempotent_create_under_faults() -> None:
     clock = FakeClock(T0 + timedelta(hours=1))
     fake = store(clock)

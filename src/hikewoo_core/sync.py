@@ -300,8 +300,10 @@ class Syncer:
 
         Raises :class:`~hikewoo_core.WebhookSignatureError` for an unsigned, wrongly
         signed or forged delivery (answer 401). Otherwise returns what happened: a ping,
-        a duplicate (already seen: real stores repeat deliveries), a topic that is not an
-        order change, or the :class:`SyncReport` of the order. The order is read afresh:
+        a duplicate (already seen: real stores repeat deliveries), ``"ignored"`` for a
+        topic that is not an order change or a body that is a REST error instead of the
+        order (an order deleted for good before the delivery went out), or the
+        :class:`SyncReport` of the order. The order is read afresh:
         a delivery is a hint that something changed, not the state to apply. A refused
         order (composite products) is reported in the plan, not raised, so the receiver
         can answer 200 (WooCommerce disables a webhook after repeated failures).
@@ -309,10 +311,12 @@ class Syncer:
         event = verify_woo_webhook(body, headers, secret)
         if event.is_ping:
             return WebhookResult(event=event, outcome="ping")
+        if event.resource != "order" or event.resource_id is None or event.event == "deleted":
+            # Nothing to sync (another topic, a deletion, or a REST error body sent for
+            # an order deleted before the delivery went out): no key is recorded.
+            return WebhookResult(event=event, outcome="ignored")
         if not self.ledger.add_if_new(event.dedup_key):
             return WebhookResult(event=event, outcome="duplicate")
-        if event.resource != "order" or event.resource_id is None or event.event == "deleted":
-            return WebhookResult(event=event, outcome="ignored")
         report = self.process_order(self.woo.read_order(event.resource_id))
         return WebhookResult(event=event, outcome="synced", report=report)
 

@@ -267,6 +267,30 @@ class WooCore:
         return out
 
     @staticmethod
+    def whole_orders(filters: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``filters``, refused if they trim the orders (``_fields``): parsed as orders,
+        trimmed objects would fail on every missing field; use ``iter_order_fields``."""
+        if filters.get("_fields") is not None:
+            raise ConfigurationError(
+                "_fields trims each order to the fields named, so the answer is not a list "
+                "of orders: use iter_order_fields(fields, ...) to read trimmed objects"
+            )
+        return filters
+
+    @staticmethod
+    def fields_filters(fields: Iterable[str], filters: Mapping[str, Any]) -> dict[str, Any]:
+        """List filters asking for ``fields`` only (``_fields=a,b``), 100 a page."""
+        names: list[object] = [fields] if isinstance(fields, str) else list(fields)
+        bad = [n for n in names if not isinstance(n, str) or not n or "," in n or n != n.strip()]
+        if not names or bad:
+            raise ConfigurationError(
+                f"fields must be one or more field names (like 'id'), got {list(names)!r}"
+            )
+        out: dict[str, Any] = {**filters, "_fields": ",".join(map(str, names))}
+        out.setdefault("per_page", MAX_PER_PAGE)
+        return out
+
+    @staticmethod
     def next_sequential(
         path_request: Request, page: Page[Any], per_page: int, follow: Callable[[str], Request]
     ) -> Request | None:

@@ -162,7 +162,8 @@ class WooClient(WooCore, OwnedClient):
 
     def list_orders(self, **filters: Any) -> list[WooOrder]:
         """One page of ``GET /orders`` with WooCommerce's filters (see ``order_filters``)."""
-        return self._page(self.list_request("orders", filters), self.order_page).items
+        request = self.list_request("orders", self.whole_orders(filters))
+        return self._page(request, self.order_page).items
 
     def iter_orders(self, **filters: Any) -> Iterator[WooOrder]:
         """Every order matching ``filters``, lazily, page by page (``per_page`` 100).
@@ -172,10 +173,21 @@ class WooClient(WooCore, OwnedClient):
         ``max_workers`` pages beyond the current one are in flight or held. Offset
         paging: if the store changes meanwhile, use :meth:`iter_orders_modified` instead.
         """
-        for page in self._pages(
-            "orders", self.page_filters(filters, MAX_PER_PAGE), self.order_page
-        ):
+        filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
+        for page in self._pages("orders", filters, self.order_page):
             yield from page.items
+
+    def iter_order_fields(self, fields: Sequence[str], **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every order matching ``filters``, trimmed to ``fields`` (``_fields``), as JSON
+        objects: ``iter_order_fields(["id", "status"], status="processing")``.
+
+        The store sends only the fields named (a page of 100 ids is ~50 times smaller than
+        full orders), so the objects are not parsed as orders. Paged like
+        :meth:`iter_orders`.
+        """
+        pages = self._pages("orders", self.fields_filters(fields, filters), self.raw_page)
+        for page in pages:
+            yield from (item for item in page.items if isinstance(item, dict))
 
     def iter_orders_modified(
         self,
@@ -203,7 +215,7 @@ class WooClient(WooCore, OwnedClient):
         if start is not None:
             _aware("after", start)
         order_filters({"per_page": size})
-        scan = ModifiedScan(start, end, size, order_filters(filters))
+        scan = ModifiedScan(start, end, size, order_filters(self.whole_orders(filters)))
 
         def fetch(query: Mapping[str, Any]) -> Page[WooOrder]:
             return self._page(self.requests.build("GET", "orders", query), self.order_page)

@@ -161,14 +161,26 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
 
     async def list_orders(self, **filters: Any) -> list[WooOrder]:
         """One page of ``GET /orders`` with WooCommerce's filters."""
-        return (await self._page(self.list_request("orders", filters), self.order_page)).items
+        request = self.list_request("orders", self.whole_orders(filters))
+        return (await self._page(request, self.order_page)).items
 
     async def iter_orders(self, **filters: Any) -> AsyncGenerator[WooOrder, None]:
         """Every order matching ``filters``; pages read concurrently, yielded in order."""
-        pages = self._pages("orders", self.page_filters(filters, MAX_PER_PAGE), self.order_page)
-        async for page in pages:
+        filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
+        async for page in self._pages("orders", filters, self.order_page):
             for order in page.items:
                 yield order
+
+    async def iter_order_fields(
+        self, fields: Sequence[str], **filters: Any
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Every order matching ``filters``, trimmed to ``fields``, as JSON objects (see
+        the sync twin)."""
+        pages = self._pages("orders", self.fields_filters(fields, filters), self.raw_page)
+        async for page in pages:
+            for item in page.items:
+                if isinstance(item, dict):
+                    yield item
 
     async def iter_orders_modified(
         self,
@@ -190,7 +202,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         if start is not None:
             _aware("after", start)
         order_filters({"per_page": size})
-        scan = ModifiedScan(start, end, size, order_filters(filters))
+        scan = ModifiedScan(start, end, size, order_filters(self.whole_orders(filters)))
         while (query := scan.query()) is not None:
             page = await self._page(self.requests.build("GET", "orders", query), self.order_page)
             for order in scan.feed(page):

@@ -56,6 +56,12 @@ class WooWebhookEvent:
     ``{"id": N}``); ``payload`` is the decoded body for any topic (``None`` for a
     ping). ``body_digest`` is the SHA-256 hex digest of the raw body. The ``repr``
     leaves out the order and payload, which hold customer data.
+
+    ``error_code`` is set when the signed body is a WordPress REST error instead of the
+    resource: WooCommerce builds the body when it *sends* a queued delivery, so an
+    ``order.updated`` queued before the order was deleted for good goes out with
+    ``{"code": "woocommerce_rest_shop_order_invalid_id", ...}`` and no order id
+    (seen on a real 10.0.2 store). Such an event has no ``order`` and no ``resource_id``.
     """
 
     topic: str
@@ -70,6 +76,12 @@ class WooWebhookEvent:
     date_modified_gmt: datetime | None
     body_digest: str
     payload: Any = attrs.field(default=None, eq=False, repr=False)
+    error_code: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """Whether the signed body is a REST error instead of the resource."""
+        return self.error_code is not None
 
     @property
     def dedup_key(self) -> str:
@@ -161,7 +173,8 @@ def verify_woo_webhook(
     an empty secret, a missing, malformed or wrong signature; its message never
     holds the secret or the expected signature. Raises :class:`PayloadError` when a
     correctly signed body is not a JSON object, or not a valid order for an order
-    topic.
+    topic (a REST error body is not an order and is not refused: see
+    :attr:`WooWebhookEvent.error_code`).
     """
     given_body: object = body  # checked at run time: callers pass str by mistake
     given_secret: object = secret
@@ -220,7 +233,10 @@ def _event(
     rid = payload.get("id")
     resource_id = rid if type(rid) is int else None
     modified: datetime | None = None
-    if resource == "order" and event != "deleted":
+    error_code = _error_code(payload)
+    if error_code is not None:
+        resource_id = None
+    elif resource == "order" and event != "deleted":
         order = parse_woo_order(payload)
         resource_id, modified = order.id, order.date_modified_gmt
     elif isinstance(payload.get("date_modified_gmt"), str):
@@ -241,7 +257,16 @@ def _event(
         date_modified_gmt=modified,
         body_digest=digest,
         payload=payload,
+        error_code=error_code,
     )
+
+
+def _error_code(payload: Mapping[str, Any]) -> str | None:
+    """The ``code`` of a WordPress REST error body (``{"code", "message", "data"}``)."""
+    if set(payload) != {"code", "message", "data"}:
+        return None
+    code, message = payload.get("code"), payload.get("message")
+    return code if isinstance(code, str) and code and isinstance(message, str) else None
 
 
 @runtime_checkable
