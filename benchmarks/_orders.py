@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,14 @@ def with_lines(order: dict[str, Any], lines: int) -> dict[str, Any]:
         item["sku"] = f"SKU-{i:04d}"
         items.append(item)
     out["line_items"] = items
+    # Keep the order consistent: its total is what its lines, shipping and fees add up to
+    # (the planner refuses an order whose lines do not account for its total).
+    parts = [*items, *out.get("shipping_lines", ()), *out.get("fee_lines", ())]
+    tax = sum(Decimal(str(li["total_tax"])) for li in items)
+    total = sum(Decimal(str(li["total"])) + Decimal(str(li.get("total_tax", 0))) for li in parts)
+    out["cart_tax"] = str(tax)
+    out["total_tax"] = str(tax + Decimal(str(out.get("shipping_tax", "0"))))
+    out["total"] = str(total)
     return out
 
 

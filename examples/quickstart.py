@@ -80,6 +80,8 @@ def main() -> None:
                                ("KETTLE-1", 8, False), ("FILTER-100", 60, False),
                                ("GRINDER-PRO", 5, True)):  # fmt: skip
         hike.add_product(sku, stock=stock, serial_number_enabled=serial)
+    woo.add_product("CUP-01", "Espresso cup", "12.50")  # what a Hike sale sells must exist
+    woo.add_product("BEAN-1KG", "House beans 1 kg", "39.00")  # in WooCommerce too
     syncer = Syncer(woo=woo, hike=hike, clock=clock)  # in-memory ledger by default
 
     # Historical orders, created before the sync started.

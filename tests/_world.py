@@ -72,6 +72,7 @@ class World:
             ledger=self.ledger,
             clock=self.clock,
             settings=settings or self.syncer.settings,
+            sleep=self.clock.advance,  # settling an unknown outcome moves the fake clock
         )
         return self.syncer
 
@@ -86,6 +87,9 @@ def make_world(
     hike = FakeHike(clock=clock)
     for sku, stock in (("MUG", 50), ("TEA", 80), ("SER-1", 10)):
         hike.add_product(sku, f"Product {sku}", stock=stock, serial_number_enabled=sku == "SER-1")
+        woo.add_product(sku, f"Product {sku}", "12.50")  # Hike sales sell them in WooCommerce
     store = ledger(clock) if ledger is not None else MemoryLedger(clock=clock)
-    syncer = Syncer(woo=woo, hike=hike, ledger=store, clock=clock, settings=settings)
+    syncer = Syncer(
+        woo=woo, hike=hike, ledger=store, clock=clock, settings=settings, sleep=clock.advance
+    )
     return World(clock, woo, hike, store, syncer)

@@ -15,8 +15,8 @@ from ._world import World, make_world
 UTC = timezone.utc
 
 
-class Crash(RuntimeError):
-    """The worker dies (not a library error, so nothing catches it)."""
+class Crash(BaseException):
+    """The worker dies (a BaseException: a run catches every Exception of one order)."""
 
 
 def history(w: World, n: int) -> tuple[datetime, datetime]:

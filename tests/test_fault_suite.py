@@ -117,6 +117,7 @@ class Stores:
         self.hike = FakeHike(clock=self.clock)
         for sku, stock in (("MUG", 5000), ("TEA", 5000)):
             self.hike.add_product(sku, f"Product {sku}", stock=stock)
+            self.woo.add_product(sku, f"Product {sku}", "12.50")
 
     def tick(self, seconds: float = 1) -> None:
         self.clock.advance(seconds)
@@ -226,7 +227,9 @@ def served(
         )
         store = SqliteLedger(ledger, clock=stores.clock)
         stack.callback(store.close)
-        yield Syncer(woo=woo, hike=hike, ledger=store, clock=stores.clock)
+        yield Syncer(
+            woo=woo, hike=hike, ledger=store, clock=stores.clock, sleep=stores.clock.advance
+        )
 
 
 #: A sync that has not converged after this many runs of a phase fails the test.
@@ -406,7 +409,13 @@ def test_a_failed_record_is_retried_by_a_run_long_after_its_window() -> None:
     inside the next run's overlap; a run scheduled 10 minutes later lost it for good."""
     stores = Stores()
     ledger = MemoryLedger(clock=stores.clock)
-    syncer = Syncer(woo=stores.woo, hike=stores.hike, ledger=ledger, clock=stores.clock)
+    syncer = Syncer(
+        woo=stores.woo,
+        hike=stores.hike,
+        ledger=ledger,
+        clock=stores.clock,
+        sleep=stores.clock.advance,
+    )
     order_id = stores.order("completed", 1)
     sale = stores.hike.record_sale([("MUG", 1, "12.50")], [("Cash", "12.50")])
     stores.tick(600)
@@ -429,7 +438,13 @@ def test_a_retried_record_that_is_gone_is_dropped_and_two_syncers_keep_each_othe
     stores = Stores()
     ledger = MemoryLedger(clock=stores.clock)
     ledger.set_checkpoint(RETRY_CHECKPOINT, {"woo": [404_404], "hike": [], "junk": "x"})
-    first = Syncer(woo=stores.woo, hike=stores.hike, ledger=ledger, clock=stores.clock)
+    first = Syncer(
+        woo=stores.woo,
+        hike=stores.hike,
+        ledger=ledger,
+        clock=stores.clock,
+        sleep=stores.clock.advance,
+    )
     report = first.sync_changes()  # order 404404 does not exist: dropped, not a failure
     assert report.ok
     assert ledger.get_checkpoint(RETRY_CHECKPOINT) == {"woo": [], "hike": []}
@@ -438,7 +453,13 @@ def test_a_retried_record_that_is_gone_is_dropped_and_two_syncers_keep_each_othe
     stores.tick(600)
     stores.hike.fail_next("write_sale", RetriesExhaustedError("down", attempts=5))
     assert not first.sync_changes().ok
-    second = Syncer(woo=stores.woo, hike=stores.hike, ledger=ledger, clock=stores.clock)
+    second = Syncer(
+        woo=stores.woo,
+        hike=stores.hike,
+        ledger=ledger,
+        clock=stores.clock,
+        sleep=stores.clock.advance,
+    )
     stores.hike.fail_next("write_sale", RetriesExhaustedError("still down", attempts=5))
     stores.tick(600)
     assert not second.sync_changes().ok

@@ -325,7 +325,8 @@ def test_unknown_outcome_with_no_sale_found_is_sent_again() -> None:
 
     api = Api(answer)
     assert make(api).create_sale_idempotent(draft()).id == 9
-    assert [r.method for r in api.requests] == ["POST", "GET", "POST"]
+    # looked up after each delay of the settle policy (0.25 s doubling to 8 s), then sent
+    assert [r.method for r in api.requests] == ["POST", *["GET"] * 6, "POST"]
     with pytest.raises(ConfigurationError):
         make(api).create_sale_idempotent(draft(ref=""))
 
@@ -476,7 +477,7 @@ def test_loopback_accepts_a_fault_plan(shop: FakeHike) -> None:
     ):
         sale = hike.create_sale_idempotent(draft("woo:777"))
     assert [s.id for s in shop.sales() if s.external_reference == "woo:777"] == [sale.id]
-    assert sleeps == [2.0]
+    assert sleeps == [0.25, 2.0]  # settling the lost create, then the 429's Retry-After
     assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in plan.requests] == [
         ("POST", "create_ecommerce_sale"),
         ("GET", "get_all"),

@@ -21,10 +21,10 @@ from typing import Any
 import attrs
 import pytest
 
-from hikewoo_core.errors import ConfigurationError, HikeWooError, PayloadError
+from hikewoo_core.errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
 from hikewoo_core.hike.models import FulfilmentStatus, PaymentStatus
 from hikewoo_core.ledger import SCHEMA_VERSION, MemoryLedger, SqliteLedger
-from hikewoo_core.ports import Intent, IntentState, LedgerPort, Link, Origin, RefundLink
+from hikewoo_core.ports import Fence, Intent, IntentState, LedgerPort, Link, Origin, RefundLink
 
 UTC = timezone.utc
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -333,31 +333,56 @@ def test_activated_at_is_recorded_once(ledger: AnyLedger, clock: FakeClock) -> N
 
 
 def test_leases(ledger: AnyLedger, clock: FakeClock) -> None:
-    assert ledger.acquire_lease("woo:1", "a", 60) is True
+    assert ledger.acquire_lease("woo:1", "a", 60) == 1
     assert ledger.lease_holder("woo:1") == "a"
-    assert ledger.acquire_lease("woo:1", "b", 60) is False
-    assert ledger.acquire_lease("woo:2", "b", 60) is True  # other resources are free
+    assert ledger.acquire_lease("woo:1", "b", 60) is None
+    assert ledger.acquire_lease("woo:2", "b", 60) == 2  # other resources are free
 
     clock.advance(50)
-    assert ledger.acquire_lease("woo:1", "a", 60) is True  # renewed to T0 + 110 s
+    assert ledger.acquire_lease("woo:1", "a", 60) == 1  # renewed to T0 + 110 s, same token
     clock.advance(50)
-    assert ledger.acquire_lease("woo:1", "b", 60) is False  # still held after first ttl
+    assert ledger.acquire_lease("woo:1", "b", 60) is None  # still held after first ttl
 
     ledger.release_lease("woo:1", "b")  # not b's to release
     assert ledger.lease_holder("woo:1") == "a"
     ledger.release_lease("woo:1", "a")
     assert ledger.lease_holder("woo:1") is None
-    assert ledger.acquire_lease("woo:1", "b", 60) is True
+    assert ledger.acquire_lease("woo:1", "b", 60) == 3  # a new holder, a new token
 
 
 def test_an_expired_lease_can_be_taken_over(ledger: AnyLedger, clock: FakeClock) -> None:
-    assert ledger.acquire_lease("r", "a", 30) is True
+    assert ledger.acquire_lease("r", "a", 30) == 1
     clock.advance(29.999)
-    assert ledger.acquire_lease("r", "b", 30) is False
+    assert ledger.acquire_lease("r", "b", 30) is None
     clock.advance(0.001)
     assert ledger.lease_holder("r") is None
-    assert ledger.acquire_lease("r", "b", 30) is True
-    assert ledger.acquire_lease("r", "a", 30) is False
+    assert ledger.acquire_lease("r", "b", 30) == 2
+    assert ledger.acquire_lease("r", "a", 30) is None
+
+
+def test_a_holder_whose_lease_was_taken_over_is_fenced(ledger: AnyLedger, clock: FakeClock) -> None:
+    """A paused holder wakes up after its lease was taken: the ledger records nothing for
+    it, not even a renewal, and the new holder's records stand."""
+    a = Fence("pair:woo:1", "a", ledger.acquire_lease("pair:woo:1", "a", 30) or 0)
+    ledger.begin_intent(intent("k"), fence=a)  # while held: fine
+    assert ledger.renew_lease(a, 30)
+    clock.advance(31)  # a is paused past its lease
+    assert ledger.renew_lease(a, 30)  # expired but not taken: still a's, renewed
+    clock.advance(31)
+    b = Fence("pair:woo:1", "b", ledger.acquire_lease("pair:woo:1", "b", 30) or 0)
+    assert b.token > a.token
+    with pytest.raises(LeaseError, match="taken over"):
+        ledger.complete_intent("k", result_id=100, link=link(1, 100), fence=a)
+    with pytest.raises(LeaseError):
+        ledger.begin_intent(intent("k2"), fence=a)
+    assert not ledger.renew_lease(a, 30)
+    assert ledger.lease_holder("pair:woo:1") == "b"
+    assert [i.key for i in ledger.pending_intents()] == ["k"]  # nothing a did stuck
+    assert list(ledger.links()) == []
+    ledger.complete_intent("k", result_id=100, link=link(1, 100), fence=b)
+    assert list(ledger.links()) == [link(1, 100)]
+    ledger.release_lease("pair:woo:1", "a")  # a's release of b's lease changes nothing
+    assert ledger.lease_holder("pair:woo:1") == "b"
 
 
 @pytest.mark.parametrize("ttl", [0, -1, float("inf"), float("nan"), True])
@@ -419,7 +444,7 @@ def test_sqlite_data_survives_close_and_reopen(tmp_path: Path, clock: FakeClock)
         assert led.get_cursor("woo") == "c1"
         assert led.get_checkpoint("p") == {"page": 2}
         assert led.add_if_new("d1") is False
-        assert led.acquire_lease("r", "b", 60) is False
+        assert led.acquire_lease("r", "b", 60) is None
         assert led.activated_at() == activated
 
 
@@ -493,11 +518,11 @@ def test_sqlite_new_and_empty_files_get_the_schema(tmp_path: Path) -> None:
     empty.touch()
     for path in (empty, tmp_path / "new.db"):
         with SqliteLedger(path) as led:
-            assert led.migrate() == SCHEMA_VERSION == 1
+            assert led.migrate() == SCHEMA_VERSION == 2
         with sqlite3.connect(path) as raw:
             row = raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         raw.close()
-        assert row == ("1",)
+        assert row == ("2",)
 
 
 def _set_version(path: Path, value: str) -> None:
@@ -509,12 +534,36 @@ def _set_version(path: Path, value: str) -> None:
 def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     SqliteLedger(path).close()
-    _set_version(path, "2")
-    with pytest.raises(ConfigurationError, match=r"schema version 2.*schema version 1 at most"):
+    _set_version(path, "3")
+    with pytest.raises(ConfigurationError, match=r"schema version 3.*schema version 2 at most"):
         SqliteLedger(path)
     _set_version(path, "two")
     with pytest.raises(ConfigurationError, match="corrupt schema_version"):
         SqliteLedger(path)
+
+
+def test_sqlite_migrates_a_version_1_file_keeping_its_data(tmp_path: Path) -> None:
+    """A file written by 0.1 (schema 1) opens: links keep their data, a lease keeps its
+    holder, and tokens issued from then on are fresh."""
+    path = tmp_path / "v1.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        from hikewoo_core.ledger._schema import _MIGRATIONS
+
+        _MIGRATIONS[0](raw)
+        raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        raw.execute(
+            "INSERT INTO links VALUES (1, 100, 'woo', 'processing', 'Parked', 'Pending', "
+            "'2026-01-01T09:00:00.000000+00:00', NULL)"
+        )
+        raw.execute("INSERT INTO leases VALUES ('r', 'old', '2999-01-01T00:00:00.000000+00:00')")
+    raw.close()
+    with SqliteLedger(path) as led:
+        [old] = led.links()
+        assert (old.woo_order_id, old.hike_sale_id, old.woo_fingerprint) == (1, 100, None)
+        assert led.lease_holder("r") == "old"
+        assert led.acquire_lease("r", "new", 60) is None
+        assert led.acquire_lease("s", "new", 60) == 1
 
 
 def test_sqlite_refuses_files_that_are_not_ledgers(tmp_path: Path) -> None:

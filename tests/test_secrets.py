@@ -388,7 +388,7 @@ def test_webhook_failures_name_neither_the_secret_nor_the_expected_signature() -
 def test_syncer_settings_and_ledgers(tmp_path: Path, logs: list[str]) -> None:
     clock = FakeClock()
     woo, hike = FakeWooCommerce(clock=clock), FakeHike(clock=clock)
-    plan = FaultPlan(seed=3).randomly(0.3, statuses=(503,), drop=True)
+    plan = FaultPlan(seed=3).randomly(0.3, statuses=(500, 503), drop=True)
     with woo.serve(consumer_key=KEY, consumer_secret=WOO_SECRET) as woo_url, hike.serve(
         client_id=APP_ID, client_secret=APP_SECRET, access_token=ACCESS,
         refresh_token=REFRESH, clock=clock, faults=plan,
@@ -398,7 +398,9 @@ def test_syncer_settings_and_ledgers(tmp_path: Path, logs: list[str]) -> None:
     ) as hike_client:  # fmt: skip
         ledger = SqliteLedger(tmp_path / "ledger.db", clock=clock)
         settings = SyncSettings()
-        syncer = Syncer(woo=woo_client, hike=hike_client, ledger=ledger, clock=clock)
+        syncer = Syncer(
+            woo=woo_client, hike=hike_client, ledger=ledger, clock=clock, sleep=clock.advance
+        )
         line = {"product_id": 1, "quantity": 1, "total": "3.00"}
         for _ in range(5):
             clock.advance(2)

@@ -105,6 +105,7 @@ class Shop:
         self.hike = FakeHike(clock=self.clock)
         for sku in ("MUG", "TEA"):
             self.hike.add_product(sku, sku.title(), stock=10_000)
+            self.woo.add_product(sku, sku.title(), "12.50")
 
     def tick(self) -> None:
         self.clock.advance(1)

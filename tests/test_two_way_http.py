@@ -35,7 +35,10 @@ def new_stores() -> tuple[FakeClock, FakeWooCommerce, FakeHike]:
     hike = FakeHike(clock=clock)
     hike.add_product("MUG", "Mug", stock=50)
     hike.add_product("TEA", "Tea", stock=80)
-    return clock, FakeWooCommerce(clock=clock), hike
+    woo = FakeWooCommerce(clock=clock)
+    woo.add_product("MUG", "Mug", "12.50")
+    woo.add_product("TEA", "Tea", "8.00")
+    return clock, woo, hike
 
 
 def story(clock: FakeClock, woo: FakeWooCommerce, hike: FakeHike, syncer: Syncer) -> None:

@@ -32,7 +32,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._fastgen import FastKind, make_fast_structure_fn
 from .errors import PayloadError
-from .money import parse_money
+from .money import MAX_AMOUNT_DIGITS, parse_money
 
 __all__ = [
     "Converters",
@@ -91,7 +91,7 @@ def _expect_money(value: object, _: object = None) -> Decimal:
         except InvalidOperation:
             pass
         else:
-            if amount.is_finite():
+            if amount.is_finite() and amount.adjusted() < MAX_AMOUNT_DIGITS:
                 return amount
     try:
         return parse_money(value)

@@ -27,6 +27,8 @@ from typing import Any, NamedTuple, get_args, get_origin
 
 import attrs
 
+from .money import MAX_AMOUNT_DIGITS
+
 __all__ = ["FastKind", "Reject", "make_fast_structure_fn"]
 
 #: How a field type is checked inline: one of ``int``, ``str``, ``bool``, ``money``,
@@ -118,7 +120,7 @@ def _check(w: _Writer, ind: int, kind: FastKind, v: str) -> str:
         w.line(ind + 2, "except _InvalidOperation:")
         w.line(ind + 3, f"{out} = _money({v})")
         w.line(ind + 2, "else:")
-        w.line(ind + 3, f"if {out}.is_finite():")
+        w.line(ind + 3, f"if {out}.is_finite() and {out}.adjusted() < _MAX_DIGITS:")
         w.line(ind + 4, "if len(_MONEY) >= _MONEY_MAX:")
         w.line(ind + 5, "_MONEY.clear()")
         w.line(ind + 4, f"_MONEY[{v}] = {out}")
@@ -213,6 +215,7 @@ def make_fast_structure_fn(
             "_MONEY": _MONEY,
             "_MONEY_MAX": _MONEY_MAX,
             "_money_seen": _MONEY.get,
+            "_MAX_DIGITS": MAX_AMOUNT_DIGITS,
             "_utc": utc,
             "_cl": cl,
             "_fallback": fallback,

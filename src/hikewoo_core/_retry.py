@@ -22,9 +22,11 @@ from .errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_RETRY_POLICY",
+    "DEFAULT_SETTLE_POLICY",
     "RETRY_SAFE_METHODS",
     "RetryPolicy",
     "Rng",
+    "SettlePolicy",
     "parse_http_date",
     "parse_retry_after",
 ]
@@ -118,6 +120,45 @@ RetryPolicy.NONE = RetryPolicy(attempts=1)
 
 #: The policy clients use unless told otherwise.
 DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+@attrs.frozen
+class SettlePolicy:
+    """How long to look for a record whose create had an unknown outcome before sending
+    the create again.
+
+    A gateway (a proxy, a load balancer) answers 502, 503 or 504 when the origin is slow,
+    while the origin goes on and commits the write later; a connection lost after the
+    request was sent hides a write the same way. Looking the record up once, at once,
+    finds nothing and the second create makes a duplicate. So the lookup is repeated
+    after each of ``delays`` (seconds, the first lookup after the first delay): the
+    record is adopted as soon as it shows up, and the create is sent again only once
+    every lookup came back empty. The default waits 0.25 s, then doubles up to 8 s:
+    15.75 s in all, well past the 0.2 to 2 s a late origin takes. One policy serves the
+    clients' ``create_*_idempotent`` and the executor.
+    """
+
+    delays: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+    #: A policy that looks once, without waiting (for tests and callers who wait elsewhere).
+    NONE: ClassVar[SettlePolicy]
+
+    def __attrs_post_init__(self) -> None:
+        if not self.delays:
+            raise ConfigurationError("a settle policy needs at least one delay")
+        if not all(math.isfinite(d) and d >= 0 for d in self.delays):
+            raise ConfigurationError(f"settle delays must be finite and >= 0, got {self.delays}")
+
+    @property
+    def total(self) -> float:
+        """Seconds from the unknown outcome to the last lookup."""
+        return sum(self.delays)
+
+
+SettlePolicy.NONE = SettlePolicy(delays=(0.0,))
+
+#: The settle policy used unless told otherwise.
+DEFAULT_SETTLE_POLICY = SettlePolicy()
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -6,26 +6,34 @@ grow with the number of orders: the report keeps counters, never the plans.
 
 - **Progress**: a callback receives :class:`Progress` (done, total when known, rate, ETA).
 - **Checkpoints**: every ``checkpoint_every`` orders the position in the stream is saved
-  in the ledger. The stream is ordered by ``(date_modified_gmt, id)``; a rerun starts at
-  the checkpoint, so an interrupted backfill neither redoes nor skips orders. An order
-  modified after the backfill processed it is caught by the incremental sync
+  in the ledger: the modification *second* reached and the ids already processed in that
+  second. The stream comes oldest modification first, but orders modified in the same
+  second come in no particular order (WooCommerce sorts by the second only, and a real
+  store returned ties out of id order), so a position cannot be a single order. A rerun
+  reads again from that second and skips the ids it lists: an interrupted backfill
+  neither redoes nor skips an order, whatever order ties arrive in. An order modified
+  after the backfill processed it is caught by the incremental sync
   (:meth:`~hikewoo_core.Syncer.sync_changes`), since its modification time moved.
 - **Partitions**: :func:`partitions` splits a range into independent slices, each with its
   own checkpoint, so an orchestrator (Airflow, Dagster, Prefect, ``concurrent.futures``)
   can run them in parallel and retry each on its own.
+- **One bad order never stops a run**: any error while planning or applying an order is
+  counted, kept in :attr:`BackfillReport.failures` with the order's id, and the run goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import ConfigurationError, HikeWooError
+from ._unreadable import Unreadable
+from .errors import ConfigurationError, describe
 from .plan import (
     CreateHikeRefundSale,
     CreateHikeSale,
@@ -35,6 +43,7 @@ from .plan import (
     StockImpact,
     add_stock_impact,
 )
+from .woo.models import WooOrder
 
 if TYPE_CHECKING:
     from .sync import Syncer
@@ -48,6 +57,8 @@ __all__ = [
 ]
 
 _MAX_FAILURES_KEPT = 100
+
+log = logging.getLogger("hikewoo_core.sync")
 
 
 @attrs.frozen
@@ -134,7 +145,7 @@ class BackfillReport:
     rejected: int = 0
     mismatched: int = 0
     failed: int = 0
-    failures: tuple[tuple[int, str], ...] = ()
+    failures: tuple[tuple[int | None, str], ...] = ()
     stock_impact: StockImpact = attrs.field(factory=StockImpact)
 
     def explain(self) -> str:
@@ -155,8 +166,36 @@ class BackfillReport:
         return "\n".join(lines)
 
 
-def _checkpoint_key(order_modified: datetime, order_id: int) -> tuple[str, int]:
-    return order_modified.isoformat(), order_id
+class _Position:
+    """Where a partition's stream has got to: the modification second reached and the ids
+    processed in it (ties in one second arrive in no particular order)."""
+
+    def __init__(self, state: Mapping[str, Any]) -> None:
+        self.second: datetime | None = None
+        self.ids: set[int] = set()
+        if isinstance(state.get("second"), str):
+            self.second = datetime.fromisoformat(state["second"])
+            self.ids = {i for i in state.get("ids") or () if type(i) is int}
+        elif isinstance(state.get("modified"), str):  # written by 0.1: its id means nothing
+            self.second = datetime.fromisoformat(state["modified"])
+
+    def is_done(self, order: WooOrder) -> bool:
+        """Whether ``order`` was processed at this version (in this run or before)."""
+        return order.date_modified_gmt == self.second and order.id in self.ids
+
+    def advance(self, order: WooOrder) -> None:
+        """Record ``order`` as processed. A stream that goes back in time (a port not
+        keeping its "oldest first" promise) leaves the position where it is."""
+        modified = order.date_modified_gmt
+        if self.second is None or modified > self.second:
+            self.second, self.ids = modified, {order.id}
+        elif modified == self.second:
+            self.ids.add(order.id)
+
+    def as_json(self) -> dict[str, Any]:
+        if self.second is None:
+            return {}
+        return {"second": self.second.isoformat(), "ids": sorted(self.ids)}
 
 
 def run_backfill(
@@ -189,40 +228,41 @@ def run_backfill(
             stock_impact=StockImpact(update_inventory=inventory),
         )
     done = resumed = int(state.get("done", 0))
-    position: tuple[str, int] | None = (
-        (str(state["modified"]), int(state["id"])) if "modified" in state else None
-    )
-    start_modified = datetime.fromisoformat(position[0]) if position else None
+    position = _Position(state)
     counts: Counter[str] = Counter()
     units: Counter[str] = Counter()
-    failures: list[tuple[int, str]] = []
+    failures: list[tuple[int | None, str]] = []
     started = clock()
 
     def save(complete: bool) -> None:
-        if dry_run:
-            return
-        value: dict[str, Any] = {"done": done, "complete": complete}
-        if position is not None:
-            value |= {"modified": position[0], "id": position[1]}
-        syncer.ledger.set_checkpoint(partition.name, value)
+        if not dry_run:
+            value = {"done": done, "complete": complete, **position.as_json()}
+            syncer.ledger.set_checkpoint(partition.name, value)
 
     orders = syncer.woo.read_orders(
         created_after=partition.after,
         created_before=partition.before,
-        modified_after=start_modified,
+        modified_after=position.second,
     )
     for order in orders:
-        key = _checkpoint_key(order.date_modified_gmt, order.id)
-        if position is not None and key <= position:
-            continue  # processed before the interruption
+        if isinstance(order, Unreadable):  # listed, but it does not parse: reported
+            counts["failed"] += 1
+            log.warning("backfill: %s: %s", order, describe(order.error))
+            if len(failures) < _MAX_FAILURES_KEPT:
+                failures.append((order.id, describe(order.error)))
+            done += 1
+            continue
+        if position.is_done(order):
+            continue  # processed before the interruption (or read twice)
         try:
             report = syncer.process_order(
                 order, manual=True, update_inventory=inventory, dry_run=dry_run
             )
-        except HikeWooError as exc:
+        except Exception as exc:  # one bad order never stops the run  # noqa: BLE001
             counts["failed"] += 1
+            log.warning("backfill of WooCommerce order %d failed: %s", order.id, describe(exc))
             if len(failures) < _MAX_FAILURES_KEPT:
-                failures.append((order.id, f"{type(exc).__name__}: {exc}"))
+                failures.append((order.id, describe(exc)))
         else:
             actions = report.plan.actions
             counts["created"] += sum(isinstance(a, CreateHikeSale) for a in actions)
@@ -235,7 +275,7 @@ def run_backfill(
             counts["mismatched"] += any(isinstance(a, Mismatch) for a in actions)
             add_stock_impact(units, actions)
         done += 1
-        position = key
+        position.advance(order)
         if done % checkpoint_every == 0:
             save(False)
         if progress is not None:
@@ -248,7 +288,7 @@ def run_backfill(
         complete=True,
         dry_run=dry_run,
         failures=tuple(failures),
-        stock_impact=StockImpact(units=dict(units), update_inventory=inventory),
+        stock_impact=StockImpact.of(units, inventory, syncer.tracked_products()),
         **{k: counts[k] for k in ("created", "refund_sales", "writes", "skipped", "rejected",
                                    "mismatched", "failed")},
     )  # fmt: skip

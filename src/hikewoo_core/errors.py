@@ -237,3 +237,15 @@ class OutcomeUnknownError(TransportError):
     def __init__(self, message: str, *, attempts: int = 1, method: str = "", url: str = ""):
         self.attempts = attempts
         super().__init__(message, method=method, url=url)
+
+
+def describe(exc: BaseException) -> str:
+    """``"TypeName: message"`` for a report of a failed record (not exported).
+
+    An error the library did not expect (a bug, or a ``decimal`` signal) is marked as
+    such, so a report tells a bad record from a broken library.
+    """
+    text = str(exc) or repr(exc)
+    if isinstance(exc, HikeWooError):
+        return f"{type(exc).__name__}: {text}"
+    return f"unexpected {type(exc).__module__}.{type(exc).__qualname__}: {text}"

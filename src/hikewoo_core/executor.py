@@ -8,8 +8,21 @@ For every remote write the executor
 
 If the process dies between 1 and 3, the next executor finds the pending intent and
 first looks the record up by its external reference: a write that happened is
-adopted, never repeated. A write whose outcome is unknown (a timeout after the
-request was sent) is resolved the same way before it is ever retried.
+adopted, never repeated. The intent carries everything that lookup needs (the
+reference's transaction date, since Hike lists sales only by date), so a process that
+knows nothing of the dead one's memory finds a sale of any age.
+
+A write whose outcome is unknown (a 502/503/504 from a gateway while the origin may
+still commit, or a timeout after the request was sent) is resolved the same way, but
+over a settle period (:class:`~hikewoo_core._retry.SettlePolicy`): the record is looked
+up after each delay of the policy and adopted as soon as it shows up; the write is sent
+again only when every lookup came back empty. A pending intent left by another
+executor recently (its write may still land) is settled the same way.
+
+With a lease (a :class:`~hikewoo_core._leases.LeaseKeeper` and the :class:`Fence` it
+gave), the lease is renewed and checked before every remote write, and the ledger records
+an outcome only while the fence still holds: a holder whose lease was taken over is
+stopped before it writes again and records nothing.
 
 Writes made for a WooCommerce order never mark the order as *seen* at its
 modification time: the :class:`~hikewoo_core.Syncer` does that only once the whole
@@ -19,13 +32,16 @@ plan for the order is applied, so a plan interrupted half-way is planned again.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
+from ._leases import LeaseKeeper
+from ._retry import DEFAULT_SETTLE_POLICY, SettlePolicy
 from .errors import OutcomeUnknownError
 from .hike.models import HikeSale
 from .plan import (
@@ -38,7 +54,17 @@ from .plan import (
     UpdateWooOrder,
     Write,
 )
-from .ports import HikePort, Intent, IntentState, LedgerPort, Link, Origin, RefundLink, WooPort
+from .ports import (
+    Fence,
+    HikePort,
+    Intent,
+    IntentState,
+    LedgerPort,
+    Link,
+    Origin,
+    RefundLink,
+    WooPort,
+)
 from .translate import HIKE_REFUND_META, HIKE_SALE_META, hike_refund_reference, hike_sale_reference
 
 __all__ = ["Applied", "Executor"]
@@ -61,7 +87,12 @@ class Applied:
 
 
 class Executor:
-    """Applies :class:`~hikewoo_core.plan.Write` actions through the ports."""
+    """Applies :class:`~hikewoo_core.plan.Write` actions through the ports.
+
+    ``settle`` and ``sleep`` decide how an unknown outcome is waited out;
+    ``lease_seconds`` is how long an earlier attempt's write may still be in flight
+    (see the module docstring).
+    """
 
     def __init__(
         self,
@@ -69,14 +100,29 @@ class Executor:
         hike: HikePort,
         ledger: LedgerPort,
         clock: Callable[[], datetime],
+        *,
+        settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
+        sleep: Callable[[float], object] = time.sleep,
+        lease_seconds: float = 300.0,
     ) -> None:
         self.woo = woo
         self.hike = hike
         self.ledger = ledger
         self.clock = clock
+        self.settle = settle
+        self.sleep = sleep
+        self.lease_seconds = lease_seconds
 
-    def apply(self, write: Write) -> Applied | None:
-        """Apply one write; ``None`` when it had already been applied (a replay)."""
+    def apply(
+        self, write: Write, fence: Fence | None = None, keeper: LeaseKeeper | None = None
+    ) -> Applied | None:
+        """Apply one write; ``None`` when it had already been applied (a replay).
+
+        With ``fence`` (and the ``keeper`` that renews it), nothing is written or recorded
+        once the lease was taken over: :class:`~hikewoo_core.LeaseError` is raised.
+        """
+        if fence is not None and keeper is not None:
+            keeper.check(fence)
         if isinstance(write, RecordLink):
             self.ledger.save_link(write.link)
             return Applied(write, write.link.hike_sale_id)
@@ -84,29 +130,57 @@ class Executor:
         mine = Intent(
             key=write.key,
             kind=type(write).__name__,
-            payload={"attempt": attempt, "subject": write.subject},
+            payload={"attempt": attempt, "subject": write.subject, **_lookup_hints(write)},
             created_at=self.clock(),
         )
-        stored = self.ledger.begin_intent(mine)
+        stored = self.ledger.begin_intent(mine, fence=fence)
         if stored.state is IntentState.DONE:
             log.debug("already applied: %s", write.key)
             return None
         if stored.payload.get("attempt") != attempt:
-            found = self._lookup(write, stored)
+            # Another attempt began this write and did not record its outcome: it may
+            # have happened, or (if recent) may still land. Look before writing.
+            found = self._settle(write, stored, fresh=self._recent(stored))
             if found is not None:
-                self._complete(write, self._catch_up(write, found))
+                self._complete(write, self._catch_up(write, found), fence)
                 log.info("recovered %s: the earlier write had happened", write.key)
                 return Applied(write, found[0], recovered=True)
+            if fence is not None and keeper is not None:
+                keeper.check(fence)
         try:
             outcome = self._perform(write)
         except OutcomeUnknownError:
-            found = self._lookup(write, stored)
+            found = self._settle(write, stored, fresh=True)
             if found is not None:
-                self._complete(write, self._catch_up(write, found))
+                self._complete(write, self._catch_up(write, found), fence)
                 return Applied(write, found[0], recovered=True)
+            if fence is not None and keeper is not None:
+                keeper.check(fence)
             outcome = self._perform(write)
-        self._complete(write, outcome)
+        self._complete(write, outcome, fence)
         return Applied(write, outcome[0])
+
+    def _recent(self, intent: Intent) -> bool:
+        """Whether an earlier attempt's write may still land: begun within the lease time
+        and the settle period."""
+        if intent.created_at is None:
+            return True
+        horizon = timedelta(seconds=self.lease_seconds + self.settle.total)
+        return self.clock() - intent.created_at < horizon
+
+    def _settle(self, write: Write, intent: Intent, *, fresh: bool) -> _Outcome | None:
+        """Look the record up; for a write that may still land, after each settle delay."""
+        if not isinstance(write, _CREATES):
+            return None  # status updates are idempotent: performing again is the lookup
+        if not fresh:
+            return self._lookup(write, intent)
+        for delay in self.settle.delays:
+            self.sleep(delay)
+            found = self._lookup(write, intent)
+            if found is not None:
+                return found
+        log.info("%s: not found after settling %.2f s; writing it", write.key, self.settle.total)
+        return None
 
     def _catch_up(self, write: Write, found: _Outcome) -> _Outcome:
         """Bring a record found by lookup to the state the action wants now.
@@ -141,10 +215,10 @@ class Executor:
 
     # -- doing ----------------------------------------------------------------
 
-    def _complete(self, write: Write, outcome: _Outcome) -> None:
+    def _complete(self, write: Write, outcome: _Outcome, fence: Fence | None) -> None:
         result_id, link, refund_link = outcome
         self.ledger.complete_intent(
-            write.key, result_id=result_id, link=link, refund_link=refund_link
+            write.key, result_id=result_id, link=link, refund_link=refund_link, fence=fence
         )
 
     def _perform(self, write: Write) -> _Outcome:
@@ -241,15 +315,17 @@ class Executor:
     # -- looking up what an interrupted write may have done -------------------
 
     def _lookup(self, write: Write, intent: Intent) -> _Outcome | None:
+        around = _around(intent.payload)
         if isinstance(write, CreateHikeSale):
-            sales = self.hike.find_sales_by_reference(hike_sale_reference(write.woo_order_id))
+            ref = hike_sale_reference(write.woo_order_id)
+            sales = self.hike.find_sales_by_reference(ref, around=around)
             if not sales:
                 return None
             sale = min(sales, key=lambda s: s.id)
             return sale.id, self._sale_link(write, sale), None
         if isinstance(write, CreateHikeRefundSale):
             ref = hike_refund_reference(write.woo_refund_id)
-            sales = self.hike.find_sales_by_reference(ref)
+            sales = self.hike.find_sales_by_reference(ref, around=around)
             if not sales:
                 return None
             sale_id = min(s.id for s in sales)
@@ -269,4 +345,27 @@ class Executor:
                     return refund.id, None, self._woo_refund_link(write, refund.id)
             return None
         # Status updates are idempotent: performing them again is the lookup.
+        return None
+
+
+_CREATES = (CreateHikeSale, CreateHikeRefundSale, CreateWooOrder, CreateWooRefund)
+
+
+def _lookup_hints(write: Write) -> dict[str, str]:
+    """What a lookup of this write's record needs, kept in its intent before the write:
+    Hike lists sales by transaction date only, so the date the sale is created with."""
+    if isinstance(write, (CreateHikeSale, CreateHikeRefundSale)):
+        when = write.draft.transaction_date
+        if when is not None:
+            return {"around": when.isoformat()}
+    return {}
+
+
+def _around(payload: Mapping[str, Any]) -> datetime | None:
+    value = payload.get("around")
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
         return None

@@ -3,8 +3,10 @@
 WooCommerce sends amounts as JSON strings (``"29.35"``) except ``line_items[].price``,
 which is a JSON number. :func:`parse_money` accepts both, keeps the precision that
 was sent (a JPY order's ``"1500"`` stays ``Decimal("1500")``), and refuses booleans,
-NaN and infinities. :func:`format_money` writes an amount back at a currency's
-precision, the form WooCommerce accepts on create and update.
+NaN, infinities and absurd amounts (a thousand million million or more, like
+``"1E+30"``: no till takes them, and rounding one to cents overflows ``decimal``'s
+precision). :func:`format_money` writes an amount back at a currency's precision, the
+form WooCommerce accepts on create and update.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = [
+    "MAX_AMOUNT_DIGITS",
     "ZERO",
     "currency_places",
     "format_money",
@@ -20,6 +23,8 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+#: Amounts must have fewer integer digits than this: ``|amount| < 10**15``.
+MAX_AMOUNT_DIGITS = 15
 
 # ISO 4217 minor units where they differ from 2.
 _PLACES: dict[str, int] = {
@@ -70,6 +75,10 @@ def parse_money(value: object) -> Decimal:
         raise ValueError(f"expected an amount, got {type(value).__name__}")
     if not result.is_finite():
         raise ValueError(f"expected a finite amount, got {_describe(value)}")
+    if result.adjusted() >= MAX_AMOUNT_DIGITS:
+        raise ValueError(
+            f"expected an amount below 10**{MAX_AMOUNT_DIGITS}, got {_describe(value)}"
+        )
     return result
 
 

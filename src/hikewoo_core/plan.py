@@ -9,7 +9,7 @@ yields a plan with no writes (convergence).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -184,19 +184,42 @@ class Mismatch(Note):
 
 @attrs.frozen
 class StockImpact:
-    """Units each product would lose in Hike if a (historical) plan were applied."""
+    """Units each product would lose in Hike if a (historical) plan were applied.
+
+    ``units`` counts the products Hike tracks (negative: restocked by refund sales);
+    ``unknown`` the SKUs (or, without one, line titles) Hike does not know, whose lines
+    move no stock. Sales created voided (an order first seen cancelled) and sales created
+    with "do not update inventory" count nowhere: they take no stock.
+    """
 
     units: Mapping[str, int] = attrs.field(factory=dict)
     update_inventory: bool = True
+    unknown: Mapping[str, int] = attrs.field(factory=dict)
 
     def explain(self) -> str:
         """A readable table of the impact."""
         if not self.update_inventory:
             return "stock impact: none (sales are created with 'do not update inventory')"
-        if not self.units:
-            return "stock impact: none"
-        rows = [f"  {sku:<20} -{units}" for sku, units in sorted(self.units.items())]
-        return "\n".join(["stock impact in Hike (units deducted per product):", *rows])
+        lines = []
+        if self.units:
+            lines.append("stock impact in Hike (units deducted per product):")
+            lines += [f"  {sku:<20} -{units}" for sku, units in sorted(self.units.items())]
+        else:
+            lines.append("stock impact: none")
+        if self.unknown:
+            lines.append("not tracked by Hike (no stock moves), units sold:")
+            lines += [f"  {sku:<20} {units}" for sku, units in sorted(self.unknown.items())]
+        return "\n".join(lines)
+
+    @classmethod
+    def of(
+        cls, moves: Mapping[str, int], update_inventory: bool, tracked: Callable[[str], bool]
+    ) -> StockImpact:
+        """Split raw ``moves`` (see :func:`add_stock_impact`) by whether Hike tracks each
+        product; products whose moves cancel out are left out."""
+        units = {k: v for k, v in moves.items() if v and tracked(k)}
+        unknown = {k: v for k, v in moves.items() if v and k not in units}
+        return cls(units=units, update_inventory=update_inventory, unknown=unknown)
 
 
 @attrs.frozen
@@ -256,16 +279,28 @@ def status_text(fulfilment: FulfilmentStatus, payment: PaymentStatus) -> str:
     return f"{fulfilment.value}/{payment.value}"
 
 
-def stock_impact(actions: Iterable[Action], update_inventory: bool) -> StockImpact:
-    """Units per product the Hike sales created by ``actions`` would deduct."""
+def stock_impact(
+    actions: Iterable[Action],
+    update_inventory: bool,
+    tracked: Callable[[str], bool] | None = None,
+) -> StockImpact:
+    """Units per product the Hike sales created by ``actions`` would deduct.
+
+    ``tracked`` tells whether Hike tracks a SKU (by default every SKU is assumed to be).
+    """
     units: Counter[str] = Counter()
     add_stock_impact(units, actions)
-    return StockImpact(units=dict(units), update_inventory=update_inventory)
+    return StockImpact.of(units, update_inventory, tracked or (lambda _: True))
 
 
 def add_stock_impact(units: Counter[str], actions: Iterable[Action]) -> None:
-    """Add to ``units`` what the Hike sales created by ``actions`` would deduct."""
+    """Add to ``units`` what the Hike sales and refund sales created by ``actions`` would
+    move: units sold count up, units refunded (negative lines) count down; drafts with
+    "do not update inventory" (voided sales among them) move nothing."""
     for action in actions:
-        if isinstance(action, CreateHikeSale) and not action.draft.do_not_update_inventory:
+        if (
+            isinstance(action, (CreateHikeSale, CreateHikeRefundSale))
+            and not action.draft.do_not_update_inventory
+        ):
             for line in action.draft.lines:
                 units[line.sku or line.title] += line.quantity

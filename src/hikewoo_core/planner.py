@@ -11,6 +11,8 @@ reopened by a later or stale change on the other side.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 
 import attrs
@@ -41,11 +43,14 @@ from .translate import (
     customer_for_order,
     hike_refund_sale_from_woo,
     hike_sale_from_woo,
+    rounding_tolerance,
+    sale_lines,
+    unresolved_lines,
     unsupported_lines,
     woo_order_body_from_hike,
     woo_refund_body_from_hike,
 )
-from .woo.models import WooOrder, WooRefund
+from .woo.models import WooOrder, WooProduct, WooRefund
 
 __all__ = [
     "HIKE_TERMINAL",
@@ -54,6 +59,7 @@ __all__ = [
     "WooOrderState",
     "plan_hike_sale",
     "plan_woo_order",
+    "woo_fingerprint",
 ]
 
 WOO_TERMINAL = frozenset({"refunded", "cancelled", "trash"})
@@ -92,6 +98,22 @@ class HikeSaleState:
     link: Link | None = None
     refund_link: RefundLink | None = None
     woo_order: WooOrder | None = None
+    woo_products: Mapping[str, WooProduct | None] = attrs.field(factory=dict)
+    """The WooCommerce product of each SKU of a sale that may become an order (``None``:
+    WooCommerce has none), read by the shell before planning."""
+
+
+def woo_fingerprint(order: WooOrder) -> str:
+    """A short digest of what the planner reads of an order already linked: its status,
+    total, currency and refunds.
+
+    Two reads of an order with the same fingerprint plan the same; two reads with the
+    same ``date_modified_gmt`` may not (WooCommerce stamps whole seconds, so a status
+    change or a refund within the second of the last read keeps the stamp).
+    """
+    refunds = ",".join(f"{r.id}:{r.total}" for r in order.refunds)
+    text = f"{order.status}|{order.total}|{order.currency}|{refunds}"
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _subject(order: WooOrder) -> str:
@@ -156,6 +178,9 @@ def _plan_new_order(
         shown = "; ".join(f"line {i} {name!r} is a {why}" for i, name, why in bad)
         reason = f"only simple and variable products sync to Hike, refused whole: {shown}"
         return Plan((Reject(subject=subject, reason=reason, lines=tuple(bad)),))
+    refused = _unaccounted(order, subject)
+    if refused is not None:
+        return Plan((refused,))
     customer, customer_note = customer_for_order(order.billing, state.existing_customer)
     draft = hike_sale_from_woo(order, target, settings, customer, update_inventory=update_inventory)
     paid = (
@@ -180,12 +205,37 @@ def _plan_new_order(
         )
     ]
     if state.refunds or woo_status == "refunded":
-        actions += _refund_actions(state, settings, subject)
+        actions += _refund_actions(state, settings, subject, draft.do_not_update_inventory)
     # else: no refund to sync or hold, nothing to reconcile (the common case, skipped)
     return Plan(tuple(actions))
 
 
-def _refund_actions(state: WooOrderState, settings: SyncSettings, subject: str) -> list[Action]:
+def _unaccounted(order: WooOrder, subject: str) -> Reject | Mismatch | None:
+    """Refuse an order with nothing to sell, or whose lines do not add up to its total
+    (a Hike sale of it would record a payment for lines it does not have)."""
+    if not order.line_items:
+        return Reject(
+            subject=subject,
+            reason="the order has no line items: there is nothing to sell in Hike, and a "
+            f"sale of {format_money(order.total, order.currency)} with no lines is refused",
+        )
+    _, residual = sale_lines(order)
+    if abs(residual) <= rounding_tolerance(order):
+        return None
+    lines = order.total - residual
+    return Mismatch(
+        subject=subject,
+        reason="the order's lines do not account for its total; not synced until they do",
+        problems=(
+            f"products, shipping and fees add up to {format_money(lines, order.currency)}, "
+            f"the order total is {format_money(order.total, order.currency)}",
+        ),
+    )
+
+
+def _refund_actions(
+    state: WooOrderState, settings: SyncSettings, subject: str, no_stock: bool
+) -> list[Action]:
     order = state.order
     synced = {link.woo_refund_id for link in state.refund_links}
     actions: list[Action] = []
@@ -212,7 +262,9 @@ def _refund_actions(state: WooOrderState, settings: SyncSettings, subject: str) 
             )
         )
     for number, refund in enumerate(decision.to_sync, 1):
-        draft = hike_refund_sale_from_woo(order, refund, 0, settings)
+        draft = hike_refund_sale_from_woo(
+            order, refund, 0, settings, do_not_update_inventory=no_stock
+        )
         actions.append(
             CreateHikeRefundSale(
                 subject=f"{subject} refund #{refund.id}",
@@ -292,7 +344,7 @@ def _plan_linked_order(state: WooOrderState, settings: SyncSettings, subject: st
                     payments=payments,
                 )
             )
-    actions += _refund_actions(state, settings, subject)
+    actions += _refund_actions(state, settings, subject, sale.do_not_update_inventory)
     return Plan(tuple(actions))
 
 
@@ -378,7 +430,26 @@ def _plan_new_sale(
         and fulfilment is not FulfilmentStatus.ON_ACCOUNT
     ):
         return skip(f"{fulfilment.value} sales do not sync to WooCommerce")
-    body = woo_order_body_from_hike(sale, "completed", settings, currency)
+    unresolved = unresolved_lines(sale, state.woo_products)
+    if unresolved and settings.unknown_sku == "refuse":
+        shown = ", ".join(repr(name) for name in unresolved)
+        return Plan(
+            (
+                Reject(
+                    subject=subject,
+                    reason=f"WooCommerce has no product for {shown}: refused whole, so no "
+                    "line is lost (WooCommerce would store each as an empty line of product "
+                    "0); add the products to WooCommerce, or set unknown_sku='custom_line' "
+                    "to write such lines as named fee lines",
+                ),
+            )
+        )
+    body = woo_order_body_from_hike(sale, "completed", settings, currency, state.woo_products)
+    if unresolved:
+        shown = ", ".join(repr(name) for name in unresolved)
+        body_note = f"; no WooCommerce product for {shown}: written as named fee lines"
+    else:
+        body_note = ""
     why = (
         "on-account sales appear in WooCommerce as completed"
         if fulfilment is FulfilmentStatus.ON_ACCOUNT
@@ -393,7 +464,8 @@ def _plan_new_sale(
             CreateWooOrder(
                 subject=subject,
                 reason=f"{why}; payment types shown: {body['payment_method_title']}"
-                + (f" ({tenders})" if tenders else ""),
+                + (f" ({tenders})" if tenders else "")
+                + body_note,
                 key=f"woo-order:hike:{sale.id}",
                 hike_sale_id=sale.id,
                 status=_hike_status(sale),

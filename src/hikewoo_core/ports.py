@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from ._unreadable import Unreadable
 from .hike.models import (
     FulfilmentStatus,
     HikeCustomer,
@@ -29,10 +30,12 @@ from .hike.models import (
     HikeSaleDraft,
     PaymentStatus,
 )
-from .woo.models import WooOrder, WooRefund
+from .woo.models import WooOrder, WooProduct, WooRefund
 
 __all__ = [
+    "Fence",
     "HikePort",
+    "Unreadable",
     "Intent",
     "IntentState",
     "LedgerPort",
@@ -62,8 +65,13 @@ class WooPort(Protocol):
         modified_before: datetime | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
-    ) -> Iterator[WooOrder]:
-        """Orders in a window (all pages, lazily), oldest modification first."""
+    ) -> Iterator[WooOrder | Unreadable]:
+        """Orders in a window (all pages, lazily), oldest modification first (orders
+        modified in the same second in any order).
+
+        ``*_after`` bounds are inclusive, ``*_before`` exclusive. An item of a page that
+        does not parse comes as :class:`Unreadable` instead of stopping the read.
+        """
         ...
 
     def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
@@ -80,6 +88,10 @@ class WooPort(Protocol):
         """Orders whose ``meta_data`` has ``key == value`` (to resolve an unknown create)."""
         ...
 
+    def find_product(self, sku: str) -> WooProduct | None:
+        """The product with exactly this SKU, if the store has one."""
+        ...
+
 
 @runtime_checkable
 class HikePort(Protocol):
@@ -94,12 +106,21 @@ class HikePort(Protocol):
         *,
         modified_after: datetime | None = None,
         modified_before: datetime | None = None,
-    ) -> Iterator[HikeSale]:
-        """Sales (and refund sales) changed in a window, oldest first."""
+    ) -> Iterator[HikeSale | Unreadable]:
+        """Sales (and refund sales) changed in a window, oldest first; an item that
+        does not parse comes as :class:`Unreadable` instead of stopping the read."""
         ...
 
-    def find_sales_by_reference(self, external_reference: str) -> list[HikeSale]:
-        """Sales carrying this external reference (to resolve an unknown create)."""
+    def find_sales_by_reference(
+        self, external_reference: str, *, around: datetime | None = None
+    ) -> list[HikeSale]:
+        """Sales carrying this external reference (to resolve an unknown create).
+
+        Hike has no filter on a reference: sales are listed by transaction date and
+        matched. ``around`` is the transaction date the sale was created with; without
+        it only recent sales are searched. The executor persists it before the create,
+        so a process started after a crash finds a sale of any age.
+        """
         ...
 
     def write_sale(self, draft: HikeSaleDraft) -> HikeSale:
@@ -161,6 +182,25 @@ class Link:
     hike_payment: PaymentStatus
     woo_modified_gmt: datetime | None = None
     hike_modified_at: datetime | None = None
+    woo_fingerprint: str | None = None
+    """What the planner read of the order when it was last fully processed (see
+    :func:`hikewoo_core.planner.woo_fingerprint`): equal stamps do not mean an unchanged
+    order, since WooCommerce stamps ``date_modified_gmt`` in whole seconds."""
+
+
+@attrs.frozen
+class Fence:
+    """Proof of holding a lease: what :meth:`LedgerPort.acquire_lease` gave, kept by the
+    holder and checked by the ledger before it records anything on the holder's behalf.
+
+    ``token`` grows every time a lease changes hands, so a holder whose lease was taken
+    over (it was paused, or cut off from the ledger, longer than the lease) is told apart
+    from the new holder even though both use the same resource name.
+    """
+
+    resource: str
+    owner: str
+    token: int
 
 
 @attrs.frozen(kw_only=True)
@@ -217,11 +257,13 @@ class LedgerPort(Protocol):
         ...
 
     # intents (crash safety)
-    def begin_intent(self, intent: Intent) -> Intent:
+    def begin_intent(self, intent: Intent, *, fence: Fence | None = None) -> Intent:
         """Record a pending intent; return the stored one if the key already exists.
 
         Idempotent by ``key``: a second call returns what was stored first (check its
         ``state``: it may be ``DONE``). ``created_at`` defaults to the ledger's clock.
+        With ``fence``, raises :class:`~hikewoo_core.LeaseError` (recording nothing)
+        unless the lease still carries the fence's token, checked in the same transaction.
         """
         ...
 
@@ -236,8 +278,13 @@ class LedgerPort(Protocol):
         result_id: int | None,
         link: Link | None = None,
         refund_link: RefundLink | None = None,
+        fence: Fence | None = None,
     ) -> None:
-        """Mark an intent done and store the link (or refund link) it produced, atomically."""
+        """Mark an intent done and store the link (or refund link) it produced, atomically.
+
+        With ``fence``, raises :class:`~hikewoo_core.LeaseError` (recording nothing)
+        unless the lease still carries the fence's token.
+        """
         ...
 
     def save_link(self, link: Link) -> None:
@@ -301,8 +348,19 @@ class LedgerPort(Protocol):
         """Remember ``key``; True if it was not seen before (webhook de-duplication)."""
         ...
 
-    def acquire_lease(self, resource: str, owner: str, ttl_seconds: float) -> bool:
-        """Take or renew the lease on ``resource`` for ``owner``; False if another holds it."""
+    def acquire_lease(self, resource: str, owner: str, ttl_seconds: float) -> int | None:
+        """Take the lease on ``resource`` for ``owner``; return its fencing token, or
+        ``None`` while another owner holds an unexpired lease.
+
+        Taking a free, released or expired lease issues a new token, larger than every
+        token issued before by this ledger; asking again while holding it renews it and
+        keeps the token.
+        """
+        ...
+
+    def renew_lease(self, fence: Fence, ttl_seconds: float) -> bool:
+        """Extend a held lease to ``ttl_seconds`` from now; ``False`` (changing nothing)
+        if it no longer carries ``fence.token``: another owner took it meanwhile."""
         ...
 
     def release_lease(self, resource: str, owner: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
+from typing import Literal
 
 import attrs
 
@@ -53,7 +54,15 @@ class SyncSettings:
     - ``reject_bundles``: refuse Product Bundles orders like composites (default on).
     - ``sync_from``: orders and sales created before this instant are historical and sync
       only through a manual historical sync. ``None``: the ledger's activation time.
-    - ``lease_seconds``: how long an executor holds an order while it syncs it.
+    - ``lease_seconds``: how long an executor holds a pair while it syncs it without
+      renewing the lease (it is renewed every third of that while the executor works):
+      longer than any one remote write may take.
+    - ``unsettled_horizon``: how long a Hike sale seen unsettled (lay-by, parked, on
+      account) is read again on every run, waiting for it to settle.
+    - ``unknown_sku``: what a Hike sale with a line WooCommerce has no product for (by
+      SKU) becomes: ``"refuse"`` (default) refuses the sale with the reason, since
+      WooCommerce would store such a line as an empty line of product 0;
+      ``"custom_line"`` writes those lines as fee lines named after them.
     """
 
     direction: SyncDirection = SyncDirection.BOTH
@@ -67,9 +76,15 @@ class SyncSettings:
     sync_from: datetime | None = None
     lease_seconds: float = 300.0
     woo_created_via: str = "hike"
+    unsettled_horizon: timedelta = timedelta(days=90)
+    unknown_sku: Literal["refuse", "custom_line"] = "refuse"
 
     def __attrs_post_init__(self) -> None:
         if self.sync_from is not None and self.sync_from.tzinfo is None:
             raise ConfigurationError("sync_from must be timezone-aware")
         if self.lease_seconds <= 0:
             raise ConfigurationError("lease_seconds must be positive")
+        if self.unknown_sku not in ("refuse", "custom_line"):
+            raise ConfigurationError(
+                f"unknown_sku must be 'refuse' or 'custom_line', got {self.unknown_sku!r}"
+            )

@@ -17,99 +17,63 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 import attrs
 
+from ._leases import LeaseKeeper
+from ._pending import (
+    RETRY_CHECKPOINT,
+    UNSETTLED_CHECKPOINT,
+    Again,
+    Retry,
+    Unsettled,
+    record_key,
+    subject_of,
+)
+from ._reports import Failure, SyncReport, WebhookResult
+from ._retry import DEFAULT_SETTLE_POLICY, SettlePolicy
 from .backfill import BackfillReport, Partition, Progress, run_backfill
-from .errors import ApiError, HikeWooError, LeaseError, UnsupportedProductError
+from .errors import ApiError, UnsupportedProductError, describe
 from .executor import Applied, Executor
-from .hike.models import HikeSale
-from .plan import CreateWooRefund, Plan, Reject, StockImpact, UpdateWooOrder, stock_impact
-from .planner import HikeSaleState, WooOrderState, plan_hike_sale, plan_woo_order
-from .ports import HikePort, LedgerPort, WooPort
+from .hike.models import FulfilmentStatus, HikeSale
+from .plan import CreateWooRefund, Plan, Reject, UpdateWooOrder, stock_impact
+from .planner import (
+    HikeSaleState,
+    WooOrderState,
+    plan_hike_sale,
+    plan_woo_order,
+    woo_fingerprint,
+)
+from .ports import Fence, HikePort, LedgerPort, Unreadable, WooPort
 from .serials import check_serial_entry
 from .settings import SyncSettings
-from .woo.models import WooOrder
-from .woo.webhooks import WooWebhookEvent, verify_woo_webhook
+from .woo.models import WooOrder, WooProduct
+from .woo.webhooks import verify_woo_webhook
 
-__all__ = ["Failure", "SyncReport", "Syncer", "WebhookResult"]
+__all__ = [
+    "RETRY_CHECKPOINT",
+    "UNSETTLED_CHECKPOINT",
+    "Failure",
+    "SyncReport",
+    "Syncer",
+    "WebhookResult",
+]
 
 T = TypeVar("T")
 
 log = logging.getLogger("hikewoo_core.sync")
 
+#: Hike statuses a new sale may sync in (its SKUs are resolved to WooCommerce products).
+_MAY_BECOME_ORDER = frozenset({FulfilmentStatus.COMPLETED, FulfilmentStatus.ON_ACCOUNT})
+
 WOO_CURSOR = "woo.modified_before"
 HIKE_CURSOR = "hike.modified_before"
-#: The ledger checkpoint listing the records whose sync failed, retried on the next run.
-RETRY_CHECKPOINT = "sync.retry"
-
-
-@attrs.frozen
-class Failure:
-    """One record that could not be synced in a batch, and why."""
-
-    subject: str
-    error: str
-    error_type: str
-
-
-@attrs.frozen(kw_only=True)
-class SyncReport:
-    """What a sync run planned, applied and could not do."""
-
-    plan: Plan = attrs.field(factory=Plan)
-    applied: tuple[Applied, ...] = ()
-    failures: tuple[Failure, ...] = ()
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing failed."""
-        return not self.failures
-
-    @property
-    def stock_impact(self) -> StockImpact | None:
-        """The stock impact of a historical sync, when computed."""
-        return self.plan.stock_impact
-
-    def explain(self) -> str:
-        """The plan, what was applied, and the failures, for a person."""
-        parts = [self.plan.explain()]
-        if self.dry_run:
-            parts.append("dry run: nothing was written")
-        else:
-            recovered = sum(1 for a in self.applied if a.recovered)
-            parts.append(
-                f"applied {len(self.applied)} write(s)"
-                + (f", {recovered} recovered after an interruption" if recovered else "")
-            )
-        parts += [f"failed: {f.subject}: {f.error}" for f in self.failures]
-        return "\n".join(parts)
-
-    def __add__(self, other: SyncReport) -> SyncReport:
-        return SyncReport(
-            plan=self.plan + other.plan,
-            applied=self.applied + other.applied,
-            failures=self.failures + other.failures,
-            dry_run=self.dry_run and other.dry_run,
-        )
-
-
-@attrs.frozen(kw_only=True)
-class WebhookResult:
-    """What :meth:`Syncer.handle_woo_webhook` did with one delivery.
-
-    ``outcome`` is ``"ping"``, ``"duplicate"``, ``"ignored"`` or ``"synced"`` (then
-    ``report`` holds the order's plan and what was applied).
-    """
-
-    event: WooWebhookEvent
-    outcome: str
-    report: SyncReport | None = None
 
 
 def _utcnow() -> datetime:
@@ -122,6 +86,11 @@ class Syncer:
     ``woo`` and ``hike`` are anything implementing the ports: the HTTP clients or the
     fakes in :mod:`hikewoo_core.testing`. ``ledger`` remembers what was synced
     (:class:`~hikewoo_core.MemoryLedger` or :class:`~hikewoo_core.SqliteLedger`).
+
+    ``settle`` is how long a write whose outcome is unknown (a gateway's 504 while the
+    origin may still commit) is looked for before it is sent again, and ``sleep`` how
+    the waiting is done (inject one with a fake clock in tests; see
+    :class:`~hikewoo_core._retry.SettlePolicy`).
     """
 
     def __init__(
@@ -134,6 +103,8 @@ class Syncer:
         clock: Callable[[], datetime] | None = None,
         overlap: timedelta = timedelta(minutes=2),
         owner: str | None = None,
+        settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         from .ledger import MemoryLedger
 
@@ -144,7 +115,16 @@ class Syncer:
         self.clock = clock or _utcnow
         self.overlap = overlap
         self.owner = owner or f"syncer-{uuid.uuid4().hex[:12]}"
-        self._executor = Executor(woo, hike, self.ledger, self.clock)
+        self._leases = LeaseKeeper(self.ledger, self.owner, self.settings.lease_seconds)
+        self._executor = Executor(
+            woo,
+            hike,
+            self.ledger,
+            self.clock,
+            settle=settle,
+            sleep=sleep,
+            lease_seconds=self.settings.lease_seconds,
+        )
         self._activated: tuple[datetime | None, LedgerPort, datetime] | None = None
         if self.settings.sync_from is None:
             self.ledger.activated_at()  # the first Syncer on a ledger marks the start
@@ -205,7 +185,13 @@ class Syncer:
             link = self.ledger.link_for_hike(sale.id)
             refund_link = None
         order = self.woo.read_order(link.woo_order_id) if link is not None else None
-        return HikeSaleState(sale=sale, link=link, refund_link=refund_link, woo_order=order)
+        products: dict[str, WooProduct | None] = {}
+        if link is None and sale.refund_of is None and sale.fulfilment_status in _MAY_BECOME_ORDER:
+            for sku in {line.sku for line in sale.lines if line.sku}:
+                products[sku] = self.woo.find_product(sku)
+        return HikeSaleState(
+            sale=sale, link=link, refund_link=refund_link, woo_order=order, woo_products=products
+        )
 
     def plan_hike_sale(self, sale_id: int, *, manual: bool = False) -> Plan:
         """The plan for one Hike sale, without applying it."""
@@ -216,17 +202,22 @@ class Syncer:
 
     # -- applying ------------------------------------------------------------------
 
-    def apply(self, plan: Plan) -> tuple[Applied, ...]:
-        """Apply a plan's writes in order. Stops at the first failing write (it raises)."""
+    def apply(self, plan: Plan, fence: Fence | None = None) -> tuple[Applied, ...]:
+        """Apply a plan's writes in order. Stops at the first failing write (it raises).
+
+        ``fence`` is the pair's lease, held by this Syncer (see :meth:`process_order`):
+        it is renewed and checked before every write.
+        """
         applied = []
+        keeper = self._leases if fence is not None else None
         for write in plan.writes:
-            done = self._executor.apply(write)
+            done = self._executor.apply(write, fence, keeper)
             if done is not None:
                 applied.append(done)
         return tuple(applied)
 
-    def _locked(self, resource: str) -> _Lease:
-        return _Lease(self.ledger, resource, self.owner, self.settings.lease_seconds)
+    def _locked(self, resource: str) -> AbstractContextManager[Fence]:
+        return self._leases.hold(resource)
 
     def process_order(
         self,
@@ -252,7 +243,7 @@ class Syncer:
             if not dry_run:
                 self._mark_seen(order)
             return SyncReport(plan=plan, dry_run=dry_run)
-        with self._locked(f"pair:woo:{order.id}"):
+        with self._locked(f"pair:woo:{order.id}") as fence:
             # Another executor may have synced this pair between our read and the lease:
             # if the ledger moved, plan again from what it now says.
             if (
@@ -260,7 +251,7 @@ class Syncer:
                 or tuple(self.ledger.refund_links(order.id)) != state.refund_links
             ):
                 plan = self._plan_order(self.woo_order_state(order), manual, update_inventory)
-            applied = self.apply(plan)
+            applied = self.apply(plan, fence)
             self._mark_seen(order)
         return SyncReport(plan=plan, applied=applied)
 
@@ -276,10 +267,17 @@ class Syncer:
         )
 
     def _mark_seen(self, order: WooOrder) -> None:
-        """Record that the order was fully processed at its modification time."""
+        """Record that the order was fully processed as read (its fingerprint)."""
         link = self.ledger.link_for_woo(order.id)
-        if link is not None and link.woo_modified_gmt != order.date_modified_gmt:
-            self.ledger.save_link(attrs.evolve(link, woo_modified_gmt=order.date_modified_gmt))
+        if link is None:
+            return
+        fingerprint = woo_fingerprint(order)
+        if (link.woo_fingerprint, link.woo_modified_gmt) != (fingerprint, order.date_modified_gmt):
+            self.ledger.save_link(
+                attrs.evolve(
+                    link, woo_fingerprint=fingerprint, woo_modified_gmt=order.date_modified_gmt
+                )
+            )
 
     def sync_woo_order(self, order_id: int) -> SyncReport:
         """Sync one WooCommerce order to Hike now.
@@ -329,12 +327,12 @@ class Syncer:
         anchor = sale.refund_of if sale.refund_of is not None else sale.id
         link = self.ledger.link_for_hike(anchor)
         resource = f"pair:woo:{link.woo_order_id}" if link else f"pair:hike:{anchor}"
-        with self._locked(resource):
+        with self._locked(resource) as fence:
             state = self.hike_sale_state(sale)
             plan = plan_hike_sale(
                 state, self.settings, activated_at=self.activated_at, manual=manual
             )
-            return SyncReport(plan=plan, applied=self.apply(plan))
+            return SyncReport(plan=plan, applied=self.apply(plan, fence))
 
     def sync_changes(self) -> SyncReport:
         """Sync everything changed on either side since the last run (incremental).
@@ -345,12 +343,19 @@ class Syncer:
         modified while pages are read is never missed. A record whose sync fails is
         reported, kept in the ledger (checkpoint ``sync.retry``) and retried on the next
         runs until it syncs, however far the window has moved on meanwhile.
+
+        Hike lists sales by transaction date only, so a sale that changes long after it
+        was rung up (a lay-by paid off, a parked sale completed) is not in a window of
+        recent changes: the Hike sales seen unsettled (lay-by, parked, pending, on
+        account...) are kept in the ledger (checkpoint ``hike.unsettled``) and read
+        again by id on every run, until they settle or ``settings.unsettled_horizon``
+        has passed.
         """
         # A closed window ending just after the current second (both systems stamp whole
         # seconds); anything changed later in that second is re-read through the overlap.
         now = self.clock().replace(microsecond=0) + timedelta(seconds=1)
         report = SyncReport()
-        retry = _Retry(self.ledger.get_checkpoint(RETRY_CHECKPOINT))
+        retry = Retry(self.ledger.get_checkpoint(RETRY_CHECKPOINT))
         if self.settings.direction.woo_to_hike:
             start = self._cursor(WOO_CURSOR)
             orders = self.woo.read_orders(modified_after=start, modified_before=now)
@@ -358,22 +363,50 @@ class Syncer:
             report += self._batch(retry.due("woo"), self._woo_again, retry)
             self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
         if self.settings.direction.hike_to_woo:
-            start = self._cursor(HIKE_CURSOR)
-            sales = sorted(
-                self.hike.read_sales(modified_after=start, modified_before=now),
-                key=lambda s: (s.refund_of is not None, s.modified_at or now, s.id),
-            )
-            hike_report = self._batch(sales, self._hike_item, retry)
-            hike_report += self._batch(retry.due("hike"), self._hike_again, retry)
-            report += hike_report
-            self.ledger.set_cursor(HIKE_CURSOR, now.isoformat())
-            if self.settings.direction.woo_to_hike:
-                report += self._follow_up(hike_report, retry=retry)
+            report += self._sync_hike_changes(now, retry)
         retry.save(self.ledger)
         return report
 
+    def _sync_hike_changes(self, now: datetime, retry: Retry) -> SyncReport:
+        start = self._cursor(HIKE_CURSOR)
+        unsettled = Unsettled(
+            self.ledger.get_checkpoint(UNSETTLED_CHECKPOINT),
+            self.clock(),
+            self.settings.unsettled_horizon,
+        )
+        seen: set[int] = set()
+
+        def one(sale: HikeSale) -> SyncReport | None:
+            seen.add(sale.id)
+            unsettled.observe(sale)
+            return self._hike_item(sale)
+
+        def again(item: Again) -> SyncReport | None:
+            sale = self._read_sale(item.id)
+            if sale is None:
+                unsettled.forget(item.id)
+                return None
+            return one(sale)
+
+        listed = list(self.hike.read_sales(modified_after=start, modified_before=now))
+        sales = sorted(
+            (s for s in listed if isinstance(s, HikeSale)),
+            key=lambda s: (s.refund_of is not None, s.modified_at or now, s.id),
+        )
+        unreadable = [s for s in listed if isinstance(s, Unreadable)]
+        items: list[HikeSale | Unreadable] = [*unreadable, *sales]
+        report = self._batch(items, one, retry)
+        report += self._batch(retry.due("hike"), again, retry)
+        watched = [item for item in unsettled.due() if item.id not in seen]
+        report += self._batch(watched, again, retry)
+        self.ledger.set_cursor(HIKE_CURSOR, now.isoformat())
+        unsettled.save(self.ledger)
+        if self.settings.direction.woo_to_hike:
+            report += self._follow_up(report, retry=retry)
+        return report
+
     def _follow_up(
-        self, report: SyncReport, rounds: int = 3, *, retry: _Retry | None = None
+        self, report: SyncReport, rounds: int = 3, *, retry: Retry | None = None
     ) -> SyncReport:
         """Re-plan WooCommerce orders that Hike-side writes just changed.
 
@@ -392,7 +425,7 @@ class Syncer:
             )
             if not touched:
                 break
-            again = [_Again("woo", i) for i in touched]
+            again = [Again("woo", i) for i in touched]
             report = self._batch(again, self._woo_again, retry)
             total += report
         return total
@@ -405,8 +438,10 @@ class Syncer:
 
     def _woo_item(self, order: WooOrder) -> SyncReport | None:
         link = self.ledger.link_for_woo(order.id)
-        if link is not None and link.woo_modified_gmt == order.date_modified_gmt:
-            return None  # already seen at this modification time
+        if link is not None and link.woo_fingerprint == woo_fingerprint(order):
+            # Already processed as it is now. Not the modification time: WooCommerce
+            # stamps whole seconds, so a change within the second keeps the stamp.
+            return None
         return self.process_order(order)
 
     def _hike_item(self, sale: HikeSale) -> SyncReport | None:
@@ -415,11 +450,16 @@ class Syncer:
                 return None  # a refund sale syncs once, ever
         else:
             link = self.ledger.link_for_hike(sale.id)
-            if link is not None and link.hike_modified_at == sale.modified_at:
-                return None  # already seen at this modification time
+            if link is not None and (link.hike_fulfilment, link.hike_payment) == (
+                sale.fulfilment_status,
+                sale.payment_status,
+            ):
+                # The statuses are all the planner reads of a linked sale (equal
+                # modification times do not mean equal statuses).
+                return None
         return self._sync_sale(sale)
 
-    def _woo_again(self, again: _Again) -> SyncReport | None:
+    def _woo_again(self, again: Again) -> SyncReport | None:
         """Read one WooCommerce order by id and sync it (a retry or a follow-up)."""
         try:
             order = self.woo.read_order(again.id)
@@ -430,31 +470,36 @@ class Syncer:
             return None
         return self._woo_item(order)
 
-    def _hike_again(self, again: _Again) -> SyncReport | None:
-        """Read one Hike sale by id and sync it (a retry)."""
+    def _read_sale(self, sale_id: int) -> HikeSale | None:
+        """One Hike sale by id; ``None`` (logged) when Hike no longer has it."""
         try:
-            sale = self.hike.read_sale(again.id)
+            return self.hike.read_sale(sale_id)
         except ApiError as exc:
             if exc.status != 404:
                 raise
-            log.warning("Hike sale %d is gone; no longer retried", again.id)
+            log.warning("Hike sale %d is gone; no longer read again", sale_id)
             return None
-        return self._hike_item(sale)
 
     def _batch(
         self,
-        items: Iterable[T],
+        items: Iterable[T | Unreadable],
         one: Callable[[T], SyncReport | None],
-        retry: _Retry | None = None,
+        retry: Retry | None = None,
     ) -> SyncReport:
         report = SyncReport()
         for item in items:
+            if isinstance(item, Unreadable):  # a listed record that does not parse
+                report += self._unreadable(item, retry)
+                continue
             try:
                 result = one(item)
-            except HikeWooError as exc:
-                subject = _subject_of(item)
-                log.warning("sync of %s failed: %s", subject, exc)
-                report += SyncReport(failures=(Failure(subject, str(exc), type(exc).__name__),))
+            except Exception as exc:  # one bad record never stops a run  # noqa: BLE001
+                subject = subject_of(item)
+                reason = describe(exc)
+                log.warning("sync of %s failed: %s", subject, reason)
+                side, record_id = record_key(item) or ("", None)
+                failure = Failure(subject, reason, type(exc).__name__, side, record_id)
+                report += SyncReport(failures=(failure,))
                 if retry is not None:
                     retry.failed(item)
                 continue
@@ -463,6 +508,16 @@ class Syncer:
             if result is not None:
                 report += result
         return report
+
+    @staticmethod
+    def _unreadable(item: Unreadable, retry: Retry | None) -> SyncReport:
+        """Report a listed record that does not parse; keep it for retry (by id)."""
+        reason = describe(item.error)
+        log.warning("%s: %s", item, reason)
+        failure = Failure(str(item), reason, type(item.error).__name__, item.side, item.id)
+        if retry is not None and item.id is not None:
+            retry.failed(Again(item.side, item.id))
+        return SyncReport(failures=(failure,))
 
     def historical_sync(
         self,
@@ -485,9 +540,19 @@ class Syncer:
             self.process_order, manual=True, update_inventory=inventory, dry_run=dry_run
         )
         report += self._batch(orders, one)
-        impact = stock_impact(report.plan.actions, inventory)
+        impact = stock_impact(report.plan.actions, inventory, self.tracked_products())
         plan = attrs.evolve(report.plan, stock_impact=impact)
         return attrs.evolve(report, plan=plan, dry_run=dry_run)
+
+    def tracked_products(self) -> Callable[[str], bool]:
+        """Whether Hike tracks a SKU (asks Hike once per SKU; a fresh cache per call):
+        stock impacts count only those, and list the others apart."""
+
+        @functools.lru_cache(maxsize=4096)
+        def tracked(sku: str) -> bool:
+            return bool(sku) and self.hike.find_product(sku) is not None
+
+        return tracked
 
     def backfill(
         self,
@@ -556,93 +621,3 @@ class Syncer:
             closure = self.hike.read_register_closure(sale.register_closure_id)
         check_serial_entry(sale, line_index, serial_numbers, product=product, closure=closure)
         return self.hike.write_serial_numbers(sale_id, line_index, serial_numbers)
-
-
-def _subject_of(item: object) -> str:
-    if isinstance(item, WooOrder):
-        return f"WooCommerce order #{item.number or item.id}"
-    if isinstance(item, HikeSale):
-        return f"Hike sale {item.number or item.id}"
-    if isinstance(item, _Again):
-        return (
-            f"WooCommerce order id {item.id}" if item.side == "woo" else f"Hike sale id {item.id}"
-        )
-    return repr(item)  # pragma: no cover
-
-
-@attrs.frozen
-class _Again:
-    """A record to read by id and sync again: ``side`` is ``"woo"`` or ``"hike"``."""
-
-    side: str
-    id: int
-
-
-def _key(item: object) -> tuple[str, int] | None:
-    if isinstance(item, WooOrder):
-        return "woo", item.id
-    if isinstance(item, HikeSale):
-        return "hike", item.id
-    if isinstance(item, _Again):
-        return item.side, item.id
-    return None  # pragma: no cover
-
-
-class _Retry:
-    """The records whose sync failed, kept in the ledger until a later run syncs them.
-
-    Without it a failed record would be retried only while it is still inside the
-    next run's window (``overlap``): a run scheduled later would lose it. Saving
-    re-reads the checkpoint and merges, so two syncers sharing a ledger keep each
-    other's failures.
-    """
-
-    def __init__(self, stored: Mapping[str, object] | None) -> None:
-        self.stored = {side: _ids((stored or {}).get(side)) for side in ("woo", "hike")}
-        self.attempted: dict[str, set[int]] = {"woo": set(), "hike": set()}
-        self.failures: dict[str, set[int]] = {"woo": set(), "hike": set()}
-
-    def due(self, side: str) -> list[_Again]:
-        """The stored failures of ``side`` not yet attempted in this run."""
-        return [_Again(side, i) for i in sorted(self.stored[side] - self.attempted[side])]
-
-    def done(self, item: object) -> None:
-        key = _key(item)
-        if key is not None:
-            self.attempted[key[0]].add(key[1])
-            self.failures[key[0]].discard(key[1])
-
-    def failed(self, item: object) -> None:
-        key = _key(item)
-        if key is not None:
-            self.attempted[key[0]].add(key[1])
-            self.failures[key[0]].add(key[1])
-
-    def save(self, ledger: LedgerPort) -> None:
-        current = ledger.get_checkpoint(RETRY_CHECKPOINT) or {}
-        merged = {
-            side: sorted((_ids(current.get(side)) - self.attempted[side]) | self.failures[side])
-            for side in ("woo", "hike")
-        }
-        if merged != {side: sorted(_ids(current.get(side))) for side in ("woo", "hike")}:
-            ledger.set_checkpoint(RETRY_CHECKPOINT, merged)
-
-
-def _ids(value: object) -> set[int]:
-    if not isinstance(value, list):
-        return set()
-    return {i for i in value if type(i) is int}
-
-
-class _Lease:
-    """Context manager holding the ledger lease on one pair while it syncs."""
-
-    def __init__(self, ledger: LedgerPort, resource: str, owner: str, ttl: float) -> None:
-        self.ledger, self.resource, self.owner, self.ttl = ledger, resource, owner, ttl
-
-    def __enter__(self) -> None:
-        if not self.ledger.acquire_lease(self.resource, self.owner, self.ttl):
-            raise LeaseError(f"{self.resource} is being synced by another executor")
-
-    def __exit__(self, *exc: object) -> None:
-        self.ledger.release_lease(self.resource, self.owner)

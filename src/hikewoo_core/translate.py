@@ -13,6 +13,7 @@ WooCommerce orders get the meta ``_hike_sale_id``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ from .hike.models import (
 from .mapping import HikeStatus
 from .money import ZERO, format_money
 from .settings import SyncSettings
-from .woo.models import WooAddress, WooLineItem, WooOrder, WooRefund
+from .woo.models import WooAddress, WooLineItem, WooOrder, WooProduct, WooRefund
 
 __all__ = [
     "HIKE_PAYMENTS_META",
@@ -41,6 +42,9 @@ __all__ = [
     "hike_sale_from_woo",
     "hike_sale_reference",
     "payment_title",
+    "rounding_tolerance",
+    "sale_lines",
+    "unresolved_lines",
     "unsupported_lines",
     "woo_order_body_from_hike",
     "woo_refund_body_from_hike",
@@ -125,6 +129,45 @@ def customer_for_order(
     )
 
 
+def _charge_line(title: str, total: Decimal, tax: Decimal, item_id: int) -> HikeSaleLine:
+    """A line for a charge that is not a product (shipping, a fee, rounding)."""
+    return HikeSaleLine(
+        quantity=1,
+        sold_price=total,
+        sku="",
+        title=title,
+        total=total + tax,
+        tax_amount=tax,
+        external_line_id=str(item_id) if item_id else None,
+    )
+
+
+def sale_lines(order: WooOrder) -> tuple[tuple[HikeSaleLine, ...], Decimal]:
+    """The Hike lines of an order and what they leave unexplained of its total.
+
+    Products become product lines; shipping and fees become explicit lines
+    (``"Shipping: Flat rate"``, ``"Fee: Gift wrap"``), so the sale adds up to the total
+    WooCommerce charged (coupon discounts are already in the line totals). The second
+    value is ``order.total`` minus the lines: zero for a consistent order, cents of tax
+    rounding when taxes are rounded at the subtotal, and anything else for an order
+    whose lines do not account for its total.
+    """
+    lines = [_hike_line(li) for li in order.line_items]
+    for ship in order.shipping_lines:
+        title = f"Shipping: {ship.method_title or ship.method_id or 'shipping'}"
+        lines.append(_charge_line(title, ship.total, ship.total_tax, ship.id))
+    for fee in order.fee_lines:
+        lines.append(_charge_line(f"Fee: {fee.name or 'fee'}", fee.total, fee.total_tax, fee.id))
+    residual = order.total - sum((li.total for li in lines), ZERO)
+    return tuple(lines), residual
+
+
+def rounding_tolerance(order: WooOrder) -> Decimal:
+    """How far the lines may miss the total by tax rounding: a cent per line."""
+    count = len(order.line_items) + len(order.shipping_lines) + len(order.fee_lines)
+    return Decimal("0.01") * max(count, 1)
+
+
 def _hike_line(line: WooLineItem) -> HikeSaleLine:
     quantity = line.quantity
     unit = (line.total / quantity) if quantity else ZERO
@@ -152,6 +195,10 @@ def hike_sale_from_woo(
     Payments are recorded (one payment of the order total, labelled
     ``settings.woo_payment_label``) only when the money was received: payment status
     Paid, or Refunded (a sale first seen refunded was paid, then refunded).
+
+    A sale created voided takes no stock ("do not update inventory"): a voided sale holds
+    none, so an order first seen cancelled leaves Hike's stock as an order seen
+    processing and then cancelled does (DESIGN 3: stock follows the end state).
     """
     paid = status.payment in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
     payments = (
@@ -160,6 +207,11 @@ def hike_sale_from_woo(
         else ()
     )
     inventory = settings.update_inventory if update_inventory is None else update_inventory
+    if status.fulfilment is FulfilmentStatus.VOIDED:
+        inventory = False
+    lines, residual = sale_lines(order)
+    if residual:  # tax rounding (the planner refuses anything larger): an explicit line
+        lines += (_charge_line("Rounding", residual, ZERO, 0),)
     return HikeSaleDraft(
         fulfilment_status=status.fulfilment,
         payment_status=status.payment,
@@ -174,15 +226,24 @@ def hike_sale_from_woo(
         external_reference=hike_sale_reference(order.id),
         do_not_update_inventory=not inventory,
         note=f"WooCommerce order #{order.number or order.id}",
-        lines=tuple([_hike_line(li) for li in order.line_items]),
+        lines=lines,
         payments=payments,
     )
 
 
 def hike_refund_sale_from_woo(
-    order: WooOrder, refund: WooRefund, original_sale_id: int, settings: SyncSettings
+    order: WooOrder,
+    refund: WooRefund,
+    original_sale_id: int,
+    settings: SyncSettings,
+    *,
+    do_not_update_inventory: bool | None = None,
 ) -> HikeSaleDraft:
-    """A Hike refund sale for one WooCommerce refund: negative lines, totals and payment."""
+    """A Hike refund sale for one WooCommerce refund: negative lines, totals and payment.
+
+    ``do_not_update_inventory`` should be the original sale's flag: a refund of a sale
+    that took no stock must not put any back (default: from ``settings``).
+    """
     sold = {li.id: li for li in order.line_items}
     lines = []
     for line in refund.line_items:
@@ -212,7 +273,11 @@ def hike_refund_sale_from_woo(
         transaction_date=refund.date_created_gmt or order.date_modified_gmt,
         source=SaleSource.WOOCOMMERCE,
         external_reference=hike_refund_reference(refund.id),
-        do_not_update_inventory=not settings.update_inventory,
+        do_not_update_inventory=(
+            not settings.update_inventory
+            if do_not_update_inventory is None
+            else do_not_update_inventory
+        ),
         refund_of=original_sale_id,
         note=refund.reason or f"Refund #{refund.id} of WooCommerce order #{order.number}",
         lines=tuple(lines),
@@ -231,27 +296,67 @@ def payment_title(payments: tuple[HikePayment, ...], fallback: str = "Hike POS")
     return " + ".join(names) if names else fallback
 
 
+def _line_name(line: HikeSaleLine) -> str:
+    if line.title and line.sku:
+        return f"{line.title} ({line.sku})"
+    return line.title or line.sku or "Hike line"
+
+
+def unresolved_lines(sale: HikeSale, products: Mapping[str, WooProduct | None]) -> list[str]:
+    """The lines of a sale WooCommerce has no product for (by SKU), named for a person.
+
+    WooCommerce stores a line whose SKU it does not know as an empty line (no name, no
+    product, no SKU: a real 10.0.2 store did), so such lines must never be sent as
+    products.
+    """
+    return [
+        _line_name(line)
+        for line in sale.lines
+        if line.quantity and (not line.sku or products.get(line.sku) is None)
+    ]
+
+
 def woo_order_body_from_hike(
-    sale: HikeSale, woo_status: str, settings: SyncSettings, currency: str
+    sale: HikeSale,
+    woo_status: str,
+    settings: SyncSettings,
+    currency: str,
+    products: Mapping[str, WooProduct | None] | None = None,
 ) -> dict[str, Any]:
     """The WooCommerce create body for a Hike sale (DESIGN 1.2).
 
-    Every tender is kept: ``payment_method_title`` names them all and the meta
-    ``_hike_payments`` lists each type with its amount. A fee line carries any
-    difference between the lines and the sale total (discounts, rounding, shipping),
-    so the WooCommerce total equals Hike's.
+    Lines go by product id (``products`` maps each SKU to its WooCommerce product); a
+    line without one becomes a fee line named after it (the planner refuses the sale
+    instead, unless ``settings.unknown_sku`` is ``"custom_line"``). Every tender is
+    kept: ``payment_method_title`` names them all and the meta ``_hike_payments`` lists
+    each type with its amount. A fee line carries any difference between the lines and
+    the sale total (discounts, rounding, shipping), so the WooCommerce total equals Hike's.
     """
     cur = sale.currency or currency
-    lines = [
-        {
-            "sku": line.sku,
-            "quantity": line.quantity,
-            "subtotal": format_money(line.total, cur),
-            "total": format_money(line.total, cur),
-        }
-        for line in sale.lines
-        if line.quantity
-    ]
+    known = products or {}
+    lines: list[dict[str, Any]] = []
+    custom: list[dict[str, Any]] = []
+    for line in sale.lines:
+        if not line.quantity:
+            continue
+        product = known.get(line.sku) if line.sku else None
+        if product is None:
+            custom.append(
+                {
+                    "name": _line_name(line),
+                    "total": format_money(line.total, cur),
+                    "tax_status": "none",
+                }
+            )
+            continue
+        lines.append(
+            {
+                "product_id": product.id,
+                "quantity": line.quantity,
+                "subtotal": format_money(line.total, cur),
+                "total": format_money(line.total, cur),
+            }
+        )
     residual = sale.total - sum((line.total for line in sale.lines), ZERO)
     body: dict[str, Any] = {
         "status": woo_status,
@@ -277,9 +382,11 @@ def woo_order_body_from_hike(
         ],
     }  # fmt: skip
     if residual != ZERO:
-        body["fee_lines"] = [
+        custom.append(
             {"name": "Hike adjustments", "total": format_money(residual, cur), "tax_status": "none"}
-        ]
+        )
+    if custom:
+        body["fee_lines"] = custom
     customer = sale.customer
     if customer is not None and customer.first_name and customer.last_name and customer.email:
         body["billing"] = {

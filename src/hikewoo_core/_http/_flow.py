@@ -43,7 +43,9 @@ Prepare: TypeAlias = Callable[[Request, int], Request]
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Worth another attempt (if the request may be repeated).
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-_GATEWAY_TIMEOUTS = frozenset({502, 504})
+# A gateway answers these while the origin may still be working on (and commit) the
+# request: for a write, the outcome is unknown (503 with Retry-After is a refusal).
+_GATEWAY_TIMEOUTS = frozenset({502, 503, 504})
 
 # --- errors -------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import attrs
 from .._convert import decode_json
 from .._http_types import QueryValue, Request
 from .._retry import RetryPolicy
+from .._unreadable import Unreadable, unreadable
 from ..errors import ConfigurationError, PayloadError
 from .convert import dump_hike, dump_hike_sale, encode_statuses, parse_hike
 from .models import (
@@ -54,6 +55,7 @@ __all__ = [
     "parse_outlets",
     "parse_product_lookup",
     "parse_sale_answer",
+    "parse_sales_tolerant",
     "product_by_sku_request",
     "read_sale_request",
     "reference_windows",
@@ -189,6 +191,19 @@ def parse_items(items: Iterable[Any], cls: type[T], what: str) -> list[T]:
             raise PayloadError(
                 [(prefix + path[1:], message) for path, message in exc.problems], what=what
             ) from None
+    return out
+
+
+def parse_sales_tolerant(items: Iterable[Any]) -> list[HikeSale | Unreadable]:
+    """Parse the sales of a page, a sale that does not parse becoming
+    :class:`~hikewoo_core.ports.Unreadable` (with its own problems) instead of failing
+    the page: one bad sale must not stop a sync run."""
+    out: list[HikeSale | Unreadable] = []
+    for item in items:
+        try:
+            out.append(parse_hike(item, HikeSale))
+        except PayloadError as exc:
+            out.append(unreadable("hike", item, _SALE["id"].key, _SALE["modified_at"].key, exc))
     return out
 
 

@@ -13,7 +13,8 @@ import httpx
 from .._http import request_flow, send_sync
 from .._http._owned import OwnedClient
 from .._http_types import QueryValue, Request
-from .._retry import RetryPolicy
+from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
+from .._unreadable import Unreadable
 from ..errors import ApiError, ConfigurationError, OutcomeUnknownError, PayloadError
 from . import _requests as rq
 from ._base import HikeClientBase, OnTokens, log, refresh_failed
@@ -152,17 +153,23 @@ class HikeClient(HikeClientBase, OwnedClient):
                 return None
             raise
 
-    def _pages(
-        self, operation: str, params: dict[str, QueryValue], cls: type[T], page_size: int | None
-    ) -> Iterator[T]:
+    def _raw_pages(
+        self, operation: str, params: dict[str, QueryValue], page_size: int | None
+    ) -> Iterator[list[Any]]:
         pager = rq.Pager(
             rq.list_request(self.base_url, operation, params),
             self.page_size if page_size is None else page_size,
         )
         what = f"Hike {operation}"
         while not pager.done:
-            body = self._json(pager.next_request(), what)
-            yield from rq.parse_items(pager.feed(body, what), cls, what)
+            yield pager.feed(self._json(pager.next_request(), what), what)
+
+    def _pages(
+        self, operation: str, params: dict[str, QueryValue], cls: type[T], page_size: int | None
+    ) -> Iterator[T]:
+        what = f"Hike {operation}"
+        for items in self._raw_pages(operation, params, page_size):
+            yield from rq.parse_items(items, cls, what)
 
     def _sale_from(self, body: Any, sale_id: int | None) -> HikeSale:
         answer = rq.parse_sale_answer(body)
@@ -224,17 +231,22 @@ class HikeClient(HikeClientBase, OwnedClient):
         *,
         modified_after: datetime | None = None,
         modified_before: datetime | None = None,
-    ) -> Iterator[HikeSale]:
+    ) -> Iterator[HikeSale | Unreadable]:
         """Sales modified in ``[modified_after, modified_before)``, lazily.
 
         Hike publishes no modification filter: sales are listed by transaction date
         from ``modified_after - sales_lookback`` and filtered here on their
-        modification time (sales without one are kept).
+        modification time (sales without one are kept). A sale that does not parse
+        comes as :class:`~hikewoo_core.ports.Unreadable`: one bad sale never stops a run.
         """
         since = None if modified_after is None else modified_after - self.sales_lookback
-        for sale in self.iter_sales(since=since, until=modified_before):
-            if rq.modified_in(sale, modified_after, modified_before):
-                yield sale
+        params = rq.window_params("list_sales", since, modified_before)
+        for items in self._raw_pages("list_sales", params, None):
+            for sale in rq.parse_sales_tolerant(items):
+                if isinstance(sale, Unreadable) or rq.modified_in(
+                    sale, modified_after, modified_before
+                ):
+                    yield sale
 
     def find_sales_by_reference(
         self, external_reference: str, *, around: datetime | None = None
@@ -266,12 +278,18 @@ class HikeClient(HikeClientBase, OwnedClient):
         return self._sale_from(body, None)
 
     def create_sale_idempotent(
-        self, draft: HikeSaleDraft, *, attempts: int = 2, lookup_first: bool = False
+        self,
+        draft: HikeSaleDraft,
+        *,
+        attempts: int = 2,
+        lookup_first: bool = False,
+        settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
     ) -> HikeSale:
         """Create a sale at most once, keyed by ``draft.external_reference``.
 
-        When the outcome of a create is unknown (no answer came back), the sale is
-        looked up by its reference before the create is sent again; ``lookup_first``
+        When the outcome of a create is unknown (no answer came back, or a gateway's
+        502/503/504 while the origin may still commit), the sale is looked up by its
+        reference after each delay of ``settle`` before the create is sent again; ``lookup_first``
         also looks before the first attempt. Raises the last
         :class:`~hikewoo_core.OutcomeUnknownError` after ``attempts`` creates.
         """
@@ -287,9 +305,11 @@ class HikeClient(HikeClientBase, OwnedClient):
                 return self.write_sale(draft)
             except OutcomeUnknownError:
                 log.warning("Hike sale %s: create outcome unknown; looking it up", ref)
-                found = self.find_sales_by_reference(ref, around=draft.transaction_date)
-                if found:
-                    return found[0]
+                for delay in settle.delays:  # a gateway's 504: the origin may commit later
+                    self._sleep(delay)
+                    found = self.find_sales_by_reference(ref, around=draft.transaction_date)
+                    if found:
+                        return found[0]
                 if attempt >= attempts:
                     raise
         raise ConfigurationError(f"attempts must be at least 1, got {attempts}")

@@ -12,7 +12,8 @@ import httpx
 from .._http import request_flow, send_async
 from .._http._owned import OwnedAsyncClient
 from .._http_types import QueryValue, Request
-from .._retry import RetryPolicy
+from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
+from .._unreadable import Unreadable
 from ..errors import ApiError, ConfigurationError, OutcomeUnknownError, PayloadError
 from . import _requests as rq
 from ._base import HikeClientBase, OnTokens, log, refresh_failed
@@ -140,17 +141,23 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
                 return None
             raise
 
-    async def _pages(
-        self, operation: str, params: dict[str, QueryValue], cls: type[T], page_size: int | None
-    ) -> AsyncIterator[T]:
+    async def _raw_pages(
+        self, operation: str, params: dict[str, QueryValue], page_size: int | None
+    ) -> AsyncIterator[list[Any]]:
         pager = rq.Pager(
             rq.list_request(self.base_url, operation, params),
             self.page_size if page_size is None else page_size,
         )
         what = f"Hike {operation}"
         while not pager.done:
-            body = await self._json(pager.next_request(), what)
-            for item in rq.parse_items(pager.feed(body, what), cls, what):
+            yield pager.feed(await self._json(pager.next_request(), what), what)
+
+    async def _pages(
+        self, operation: str, params: dict[str, QueryValue], cls: type[T], page_size: int | None
+    ) -> AsyncIterator[T]:
+        what = f"Hike {operation}"
+        async for items in self._raw_pages(operation, params, page_size):
+            for item in rq.parse_items(items, cls, what):
                 yield item
 
     async def _sale_from(self, body: Any, sale_id: int | None) -> HikeSale:
@@ -210,12 +217,16 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         *,
         modified_after: datetime | None = None,
         modified_before: datetime | None = None,
-    ) -> AsyncIterator[HikeSale]:
+    ) -> AsyncIterator[HikeSale | Unreadable]:
         """Sales modified in ``[modified_after, modified_before)`` (see ``HikeClient``)."""
         since = None if modified_after is None else modified_after - self.sales_lookback
-        async for sale in self.iter_sales(since=since, until=modified_before):
-            if rq.modified_in(sale, modified_after, modified_before):
-                yield sale
+        params = rq.window_params("list_sales", since, modified_before)
+        async for items in self._raw_pages("list_sales", params, None):
+            for sale in rq.parse_sales_tolerant(items):
+                if isinstance(sale, Unreadable) or rq.modified_in(
+                    sale, modified_after, modified_before
+                ):
+                    yield sale
 
     async def find_sales_by_reference(
         self, external_reference: str, *, around: datetime | None = None
@@ -239,7 +250,12 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         return await self._sale_from(body, None)
 
     async def create_sale_idempotent(
-        self, draft: HikeSaleDraft, *, attempts: int = 2, lookup_first: bool = False
+        self,
+        draft: HikeSaleDraft,
+        *,
+        attempts: int = 2,
+        lookup_first: bool = False,
+        settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
     ) -> HikeSale:
         """Create a sale at most once, keyed by ``draft.external_reference``.
 
@@ -257,9 +273,11 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
                 return await self.write_sale(draft)
             except OutcomeUnknownError:
                 log.warning("Hike sale %s: create outcome unknown; looking it up", ref)
-                found = await self.find_sales_by_reference(ref, around=draft.transaction_date)
-                if found:
-                    return found[0]
+                for delay in settle.delays:  # a gateway's 504: the origin may commit later
+                    await self._sleep(delay)
+                    found = await self.find_sales_by_reference(ref, around=draft.transaction_date)
+                    if found:
+                        return found[0]
                 if attempt >= attempts:
                     raise
         raise ConfigurationError(f"attempts must be at least 1, got {attempts}")

@@ -17,9 +17,9 @@ from typing import Any
 
 import attrs
 
-from ..errors import ConfigurationError, HikeWooError, PayloadError
+from ..errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
 from ..hike.models import FulfilmentStatus, PaymentStatus
-from ..ports import Link, Origin, RefundLink
+from ..ports import Fence, Link, Origin, RefundLink
 
 __all__ = [
     "EPOCH",
@@ -27,6 +27,7 @@ __all__ = [
     "Clock",
     "check_ttl",
     "dumps_json_object",
+    "fenced_out",
     "format_ts",
     "link_conflict",
     "loads_json_object",
@@ -238,3 +239,11 @@ def refund_hike_conflict(hike_refund_sale_id: int, linked: int, wanted: int) -> 
 def unknown_intent(key: str) -> HikeWooError:
     """The error for completing an intent that was never begun."""
     return HikeWooError(f"no intent with key {key!r} was begun; cannot complete it")
+
+
+def fenced_out(fence: Fence) -> LeaseError:
+    """The error for a holder whose lease was taken over: nothing is recorded for it."""
+    return LeaseError(
+        f"the lease on {fence.resource} held by {fence.owner} (token {fence.token}) was "
+        "taken over by another executor; nothing was recorded for the old holder"
+    )

@@ -10,12 +10,13 @@ from typing import Any
 
 import attrs
 
-from ..ports import Intent, IntentState, Link, RefundLink
+from ..ports import Fence, Intent, IntentState, Link, RefundLink
 from ._common import (
     EPOCH,
     Clock,
     check_ttl,
     dumps_json_object,
+    fenced_out,
     link_conflict,
     loads_json_object,
     normalise_link,
@@ -53,7 +54,8 @@ class MemoryLedger:
         self._cursors: dict[str, str] = {}
         self._checkpoints: dict[str, str] = {}
         self._seen: dict[str, datetime] = {}
-        self._leases: dict[str, tuple[str, datetime]] = {}
+        self._leases: dict[str, tuple[str, datetime, int]] = {}
+        self._lease_generation = 0
         self._activated_at: datetime | None = None
 
     def __repr__(self) -> str:
@@ -162,13 +164,15 @@ class MemoryLedger:
         stored, text = self._intents[key]
         return attrs.evolve(stored, payload=loads_json_object(text))
 
-    def begin_intent(self, intent: Intent) -> Intent:
+    def begin_intent(self, intent: Intent, *, fence: Fence | None = None) -> Intent:
         """Record ``intent`` as pending; if its key exists, return the stored one unchanged.
 
-        The payload is stored in its JSON-safe form (see :class:`SqliteLedger`).
+        The payload is stored in its JSON-safe form (see :class:`SqliteLedger`). With
+        ``fence``, a holder whose lease was taken over gets a ``LeaseError``.
         """
         text = dumps_json_object(intent.payload, what="intent payload")
         with self._lock:
+            self._check_fence(fence)
             if intent.key not in self._intents:
                 created = (
                     now_from(self._clock)
@@ -203,11 +207,16 @@ class MemoryLedger:
         result_id: int | None,
         link: Link | None = None,
         refund_link: RefundLink | None = None,
+        fence: Fence | None = None,
     ) -> None:
-        """Mark an intent done and store the link (or refund link) it produced, atomically."""
+        """Mark an intent done and store the link (or refund link) it produced, atomically.
+
+        With ``fence``, a holder whose lease was taken over gets a ``LeaseError``.
+        """
         link = None if link is None else normalise_link(link)
         refund_link = None if refund_link is None else normalise_refund_link(refund_link)
         with self._lock:
+            self._check_fence(fence)
             if key not in self._intents:
                 raise unknown_intent(key)
             # Check everything before changing anything: all or nothing.
@@ -273,15 +282,31 @@ class MemoryLedger:
 
     # leases ------------------------------------------------------------------------
 
-    def acquire_lease(self, resource: str, owner: str, ttl_seconds: float) -> bool:
-        """Take, renew or take over (if expired) the lease on ``resource`` for ``owner``."""
+    def acquire_lease(self, resource: str, owner: str, ttl_seconds: float) -> int | None:
+        """Take, renew or take over (if expired) the lease; its fencing token, or ``None``."""
         ttl = check_ttl(ttl_seconds)
         with self._lock:
             now = now_from(self._clock)
             held = self._leases.get(resource)
-            if held is not None and held[0] != owner and held[1] > now:
+            if held is not None and held[1] > now:
+                if held[0] != owner:
+                    return None
+                token = held[2]  # a renewal keeps the token
+            else:
+                self._lease_generation += 1
+                token = self._lease_generation
+            self._leases[resource] = (owner, now + timedelta(seconds=ttl), token)
+            return token
+
+    def renew_lease(self, fence: Fence, ttl_seconds: float) -> bool:
+        """Extend the lease if it still carries ``fence.token`` (expired or not)."""
+        ttl = check_ttl(ttl_seconds)
+        with self._lock:
+            held = self._leases.get(fence.resource)
+            if held is None or (held[0], held[2]) != (fence.owner, fence.token):
                 return False
-            self._leases[resource] = (owner, now + timedelta(seconds=ttl))
+            now = now_from(self._clock)
+            self._leases[fence.resource] = (fence.owner, now + timedelta(seconds=ttl), fence.token)
             return True
 
     def release_lease(self, resource: str, owner: str) -> None:
@@ -290,6 +315,13 @@ class MemoryLedger:
             held = self._leases.get(resource)
             if held is not None and held[0] == owner:
                 del self._leases[resource]
+
+    def _check_fence(self, fence: Fence | None) -> None:
+        if fence is None:
+            return
+        held = self._leases.get(fence.resource)
+        if held is None or (held[0], held[2]) != (fence.owner, fence.token):
+            raise fenced_out(fence)
 
     def lease_holder(self, resource: str) -> str | None:
         """Who holds an unexpired lease on ``resource``, if anyone (for reports and tests)."""

@@ -90,6 +90,12 @@ _MIGRATIONS: tuple[_Step, ...] = (
             expires_at TEXT NOT NULL
         )""",
     ),
+    # 2: what the planner read of an order (same-second changes), fencing tokens.
+    _statements(
+        "ALTER TABLE links ADD COLUMN woo_fingerprint TEXT",
+        "ALTER TABLE leases ADD COLUMN token INTEGER NOT NULL DEFAULT 0",
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('lease_generation', '0')",
+    ),
 )
 
 #: The schema version this release writes; older files are migrated up on open.
@@ -101,7 +107,7 @@ MIN_ID = -(2**63)  # below every SQLite integer: keyset pagination starts here
 # Literal SELECT heads (queries are never built from values: every value is a ? bind).
 SELECT_LINK = (
     "SELECT woo_order_id, hike_sale_id, origin, woo_status, hike_fulfilment, hike_payment, "
-    "woo_modified_gmt, hike_modified_at FROM links "
+    "woo_modified_gmt, hike_modified_at, woo_fingerprint FROM links "
 )
 SELECT_REFUND = (
     "SELECT woo_order_id, woo_refund_id, hike_refund_sale_id, origin, amount FROM refund_links "
@@ -120,6 +126,7 @@ def link_from_row(row: Sequence[Any]) -> Link:
         hike_payment=PaymentStatus(row[5]),
         woo_modified_gmt=None if row[6] is None else parse_ts(row[6]),
         hike_modified_at=None if row[7] is None else parse_ts(row[7]),
+        woo_fingerprint=row[8],
     )
 
 
@@ -201,12 +208,14 @@ def upsert_link(conn: sqlite3.Connection, link: Link) -> None:
     # order's row on a hike_sale_id clash instead of failing.
     conn.execute(
         "INSERT INTO links (woo_order_id, hike_sale_id, origin, woo_status, hike_fulfilment, "
-        "hike_payment, woo_modified_gmt, hike_modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "hike_payment, woo_modified_gmt, hike_modified_at, woo_fingerprint) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (woo_order_id) DO UPDATE SET hike_sale_id = excluded.hike_sale_id, "
         "origin = excluded.origin, woo_status = excluded.woo_status, "
         "hike_fulfilment = excluded.hike_fulfilment, hike_payment = excluded.hike_payment, "
         "woo_modified_gmt = excluded.woo_modified_gmt, "
-        "hike_modified_at = excluded.hike_modified_at",
+        "hike_modified_at = excluded.hike_modified_at, "
+        "woo_fingerprint = excluded.woo_fingerprint",
         (
             link.woo_order_id,
             link.hike_sale_id,
@@ -216,6 +225,7 @@ def upsert_link(conn: sqlite3.Connection, link: Link) -> None:
             link.hike_payment.value,
             _ts(link.woo_modified_gmt, "Link.woo_modified_gmt"),
             _ts(link.hike_modified_at, "Link.hike_modified_at"),
+            link.woo_fingerprint,
         ),
     )
 

@@ -12,11 +12,12 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import ConfigurationError, HikeWooError
-from ..ports import Intent, Link, RefundLink
+from ..ports import Fence, Intent, Link, RefundLink
 from ._common import (
     Clock,
     check_ttl,
     dumps_json_object,
+    fenced_out,
     format_ts,
     loads_json_object,
     normalise_link,
@@ -235,17 +236,20 @@ class SqliteLedger:
 
     # intents -------------------------------------------------------------------------
 
-    def begin_intent(self, intent: Intent) -> Intent:
+    def begin_intent(self, intent: Intent, *, fence: Fence | None = None) -> Intent:
         """Record ``intent`` as pending; if its key exists, return the stored one unchanged.
 
         The payload is stored in its JSON-safe form (Decimal → str, datetime → ISO
-        8601, Enum → value); the returned intent carries that form.
+        8601, Enum → value); the returned intent carries that form. With ``fence``, a
+        holder whose lease was taken over gets a ``LeaseError`` (checked in the same
+        transaction).
         """
         payload = dumps_json_object(intent.payload, what="intent payload")
         created = (
             None if intent.created_at is None else format_ts(intent.created_at, "Intent.created_at")
         )
         with self._write() as conn:
+            _check_fence(conn, fence)
             conn.execute(
                 "INSERT OR IGNORE INTO intents (key, kind, payload, state, created_at, result_id) "
                 "VALUES (?, ?, ?, 'pending', ?, NULL)",
@@ -269,15 +273,18 @@ class SqliteLedger:
         result_id: int | None,
         link: Link | None = None,
         refund_link: RefundLink | None = None,
+        fence: Fence | None = None,
     ) -> None:
         """Mark an intent done and store the link (or refund link) it produced, atomically.
 
         All three writes share one transaction: if any fails (an unknown key, a
-        link conflict), none is kept and the intent stays pending.
+        link conflict, a ``fence`` whose lease was taken over), none is kept and the
+        intent stays pending.
         """
         link = None if link is None else normalise_link(link)
         refund_link = None if refund_link is None else normalise_refund_link(refund_link)
         with self._write() as conn:
+            _check_fence(conn, fence)
             updated = conn.execute(
                 "UPDATE intents SET state = 'done', result_id = ? WHERE key = ?",
                 (result_id, key),
@@ -355,27 +362,51 @@ class SqliteLedger:
 
     # leases --------------------------------------------------------------------------
 
-    def acquire_lease(self, resource: str, owner: str, ttl_seconds: float) -> bool:
-        """Take, renew or take over (if expired) the lease on ``resource`` for ``owner``.
+    def acquire_lease(self, resource: str, owner: str, ttl_seconds: float) -> int | None:
+        """Take, renew or take over (if expired) the lease; its fencing token, or ``None``.
 
         Check and set happen in one ``BEGIN IMMEDIATE`` transaction, so two processes
-        on the same file can never both hold the lease.
+        on the same file can never both hold the lease. Tokens come from one counter
+        in the file, so they grow across processes and restarts.
         """
         ttl = check_ttl(ttl_seconds)
         with self._write() as conn:
             now = now_from(self._clock)  # read under the write lock, not before waiting
             row = conn.execute(
-                "SELECT owner, expires_at FROM leases WHERE resource = ?", (resource,)
+                "SELECT owner, expires_at, token FROM leases WHERE resource = ?", (resource,)
             ).fetchone()
-            if row is not None and row[0] != owner and parse_ts(row[1]) > now:
-                return False
+            if row is not None and parse_ts(row[1]) > now:
+                if row[0] != owner:
+                    return None
+                token = int(row[2])  # a renewal keeps the token
+            else:
+                conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                    "WHERE key = 'lease_generation'"
+                )
+                token = int(
+                    conn.execute(
+                        "SELECT value FROM meta WHERE key = 'lease_generation'"
+                    ).fetchone()[0]
+                )
             conn.execute(
-                "INSERT INTO leases (resource, owner, expires_at) VALUES (?, ?, ?) "
+                "INSERT INTO leases (resource, owner, expires_at, token) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (resource) DO UPDATE SET owner = excluded.owner, "
-                "expires_at = excluded.expires_at",
-                (resource, owner, format_ts(now + timedelta(seconds=ttl))),
+                "expires_at = excluded.expires_at, token = excluded.token",
+                (resource, owner, format_ts(now + timedelta(seconds=ttl)), token),
             )
-        return True
+        return token
+
+    def renew_lease(self, fence: Fence, ttl_seconds: float) -> bool:
+        """Extend the lease if it still carries ``fence.token`` (expired or not)."""
+        ttl = check_ttl(ttl_seconds)
+        with self._write() as conn:
+            expires = format_ts(now_from(self._clock) + timedelta(seconds=ttl))
+            updated: int = conn.execute(
+                "UPDATE leases SET expires_at = ? WHERE resource = ? AND owner = ? AND token = ?",
+                (expires, fence.resource, fence.owner, fence.token),
+            ).rowcount
+        return updated == 1
 
     def release_lease(self, resource: str, owner: str) -> None:
         """Give up the lease on ``resource`` if ``owner`` holds it (otherwise do nothing)."""
@@ -391,3 +422,15 @@ class SqliteLedger:
         if row is None or parse_ts(row[1]) <= now_from(self._clock):
             return None
         return str(row[0])
+
+
+def _check_fence(conn: sqlite3.Connection, fence: Fence | None) -> None:
+    """Raise ``LeaseError`` inside the open transaction if ``fence`` no longer holds."""
+    if fence is None:
+        return
+    row = conn.execute(
+        "SELECT 1 FROM leases WHERE resource = ? AND owner = ? AND token = ?",
+        (fence.resource, fence.owner, fence.token),
+    ).fetchone()
+    if row is None:
+        raise fenced_out(fence)

@@ -44,6 +44,7 @@ from ._hike_server import serve_hike
 from ._woo import FakeWooCommerce
 from ._woo_rules import CORE_STATUSES
 from ._woo_server import serve_woo
+from ._woo_store import TieOrder
 
 __all__ = [
     "CORE_STATUSES",
@@ -56,6 +57,7 @@ __all__ = [
     "FaultPlan",
     "HttpFault",
     "HttpFaults",
+    "TieOrder",
     "serve_hike",
     "serve_woo",
 ]

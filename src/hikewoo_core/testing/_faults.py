@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -13,6 +14,8 @@ import attrs
 from ._clock import Clock, aware_utc, system_clock
 
 __all__ = ["Call", "HttpFault", "HttpFaults", "PortRecorder", "Stamper"]
+
+_log = logging.getLogger("hikewoo_core.testing")
 
 T = TypeVar("T")
 
@@ -27,6 +30,13 @@ class Call(NamedTuple):
     args: tuple[Any, ...]
 
 
+@attrs.frozen
+class _Fault:
+    exc: Exception
+    after_write: bool = False
+    commit_after: float | None = None
+
+
 class PortRecorder:
     """Records every port call in :attr:`calls` and fires the faults queued by :meth:`fail_next`."""
 
@@ -36,68 +46,119 @@ class PortRecorder:
     def __init__(self) -> None:
         #: Every port call, oldest first, including calls that raised.
         self.calls: list[Call] = []
-        self._faults: dict[str, deque[tuple[Exception, bool]]] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._late: list[tuple[datetime, int, Callable[[], object]]] = []
+        self._late_lock = threading.RLock()
 
-    def fail_next(self, method_name: str, exc: Exception, *, after_write: bool = False) -> None:
+    def fail_next(
+        self,
+        method_name: str,
+        exc: Exception,
+        *,
+        after_write: bool = False,
+        commit_after: float | None = None,
+    ) -> None:
         """Make the next call of the port method ``method_name`` raise ``exc``.
 
         With ``after_write=False`` the call raises before doing anything. With
         ``after_write=True`` the call is performed (the record is written) and then
         raises: the "response lost" case, where a client cannot tell whether the
-        write happened. Several faults for one method fire in the order queued.
+        write happened. With ``commit_after=seconds`` the call raises at once *without*
+        writing, and the write is performed once the fake's clock has moved
+        ``seconds`` on (checked at every port call and inspection): a gateway that
+        answers 504 while the origin commits later. Pass
+        :class:`~hikewoo_core.OutcomeUnknownError` as ``exc`` to play it as the clients
+        report it. Several faults for one method fire in the order queued.
         """
         if method_name not in self.PORT_METHODS:
             known = ", ".join(sorted(self.PORT_METHODS))
             raise ValueError(f"{method_name!r} is not a port method of this fake ({known})")
         if not isinstance(exc, Exception):
             raise TypeError(f"exc must be an exception instance, got {type(exc).__name__}")
-        self._faults.setdefault(method_name, deque()).append((exc, after_write))
+        if commit_after is not None and (after_write or not commit_after >= 0):
+            raise ValueError("commit_after must be >= 0 seconds, and not with after_write")
+        fault = _Fault(exc, after_write, commit_after)
+        self._faults.setdefault(method_name, deque()).append(fault)
 
     def clear_faults(self) -> None:
-        """Drop every fault queued by :meth:`fail_next` that has not fired yet."""
+        """Drop every fault queued by :meth:`fail_next` that has not fired yet (writes
+        already waiting to commit late still commit)."""
         self._faults.clear()
 
     def call_count(self, method_name: str) -> int:
         """How many times the port method ``method_name`` was called (failed calls included)."""
         return sum(1 for call in self.calls if call.method == method_name)
 
+    @property
+    def late_commits(self) -> int:
+        """How many writes answered with a fault are still waiting to commit."""
+        with self._late_lock:
+            return len(self._late)
+
+    def _clock_now(self) -> datetime:
+        """The fake's current time (the stores stamp with it)."""
+        stamper: Stamper | None = getattr(self, "_stamper", None)
+        return stamper.clock_now() if stamper is not None else system_clock()
+
+    def commit_due(self) -> int:
+        """Perform the late writes whose time has come; return how many (a failing one is
+        lost, as on a real origin). Port calls and the inspection helpers call this."""
+        done = 0
+        while True:
+            with self._late_lock:
+                if not self._late or self._late[0][0] > self._clock_now():
+                    return done
+                _, _, action = self._late.pop(0)
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - the origin failed too: the write is lost
+                _log.debug("a late commit failed and is lost: %r", exc)
+            done += 1
+
     def _run(self, method: str, args: tuple[Any, ...], action: Callable[[], T]) -> T:
         """Log the call, fire a queued fault before or after ``action``, return its result."""
+        self.commit_due()
         self.calls.append(Call(method, args))
         queue = self._faults.get(method)
         fault = queue.popleft() if queue else None
-        if fault is not None and not fault[1]:
-            raise fault[0]
+        if fault is not None and fault.commit_after is not None:
+            due = self._clock_now() + timedelta(seconds=fault.commit_after)
+            with self._late_lock:
+                self._late.append((due, len(self.calls), action))
+                self._late.sort(key=lambda late: (late[0], late[1]))
+            raise fault.exc
+        if fault is not None and not fault.after_write:
+            raise fault.exc
         result = action()
         if fault is not None:
-            raise fault[0]
+            raise fault.exc
         return result
 
 
 class Stamper:
-    """Issues modification times: from the clock, whole seconds, strictly increasing."""
+    """Issues modification times as the real stores do: the clock's time, whole seconds.
+
+    WooCommerce stamps ``date_modified_gmt`` in whole seconds: several changes within
+    one second share a stamp (a batch of 20 updates did, on a real 10.0.2 store), and
+    a clock stepped back stamps earlier times. Nothing here makes stamps unique or
+    increasing: code that reads an unchanged stamp as "unchanged order" is wrong.
+    """
 
     def __init__(self, clock: Clock | None) -> None:
         self._clock: Clock = clock if clock is not None else system_clock
-        self._last: datetime | None = None
+
+    def clock_now(self) -> datetime:
+        """The clock's time, aware UTC (not cut)."""
+        return aware_utc(self._clock(), "the clock's time")
 
     def now(self) -> datetime:
         """The clock's time, aware UTC, cut to whole seconds."""
-        return aware_utc(self._clock(), "the clock's time").replace(microsecond=0)
+        return self.clock_now().replace(microsecond=0)
 
     def next(self) -> datetime:
-        """``max(now, last issued + 1 s)``: a fresh, strictly later stamp."""
-        now = self.now()
-        if self._last is not None and now <= self._last:
-            now = self._last + timedelta(seconds=1)
-        self._last = now
-        return now
-
-    def observe(self, stamps: Iterable[datetime | None]) -> None:
-        """Make later stamps come after ``stamps`` too (used for seeded records)."""
-        for stamp in stamps:
-            if stamp is not None and (self._last is None or stamp > self._last):
-                self._last = stamp
+        """The stamp of a change made now: :meth:`now` (equal to the last one within a
+        second)."""
+        return self.now()
 
 
 @attrs.frozen(kw_only=True)
@@ -111,6 +172,16 @@ class HttpFault:
     ``after`` the request is performed first: the write happens, the answer is lost.
     ``stall`` seconds pass before the server answers or drops: a client whose read
     timeout is shorter times out (with ``after``, once the request was performed).
+
+    ``commit_after`` (seconds) plays a gateway (nginx, Cloudflare, a load balancer) in
+    front of a slow origin: the server answers at once *without* performing the
+    request (``status``, usually 504, with the gateway's HTML page when ``body`` is
+    ``None``; or, with ``drop``, no answer), and performs it ``commit_after`` seconds
+    after that answer, on a background thread, with the store locked and
+    authentication checked as for any request. Its answer is discarded; a late write
+    that fails (a validation error, an expired token) is lost, as on a real origin.
+    Leaving the server's ``with`` block performs the late writes still pending at
+    once and waits for them. It cannot be combined with ``after``.
     """
 
     status: int = 500
@@ -121,6 +192,16 @@ class HttpFault:
     after: bool = False
     drop: bool = False
     stall: float = 0.0
+    commit_after: float | None = attrs.field(default=None)
+
+    @commit_after.validator
+    def _check_commit_after(self, _: attrs.Attribute[float | None], value: float | None) -> None:
+        if value is None:
+            return
+        if not 0.0 <= value < float("inf"):
+            raise ValueError(f"commit_after must be a finite number of seconds >= 0, got {value}")
+        if self.after:
+            raise ValueError("commit_after and after exclude each other: pick one")
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a ``method`` request for ``path``."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from ..errors import RuleViolation
+from ..hike._requests import reference_windows
 from ..hike.models import (
     FulfilmentStatus,
     HikeCustomer,
@@ -30,7 +31,11 @@ from ..serials import check_serial_entry
 from ._clock import Clock, aware_utc
 from ._hike_store import HikeStore, money, not_found
 
-__all__ = ["FakeHike"]
+__all__ = ["DEFAULT_REFERENCE_LOOKBACK", "DEFAULT_SALES_LOOKBACK", "FakeHike"]
+
+#: The :class:`~hikewoo_core.hike.HikeClient` defaults the fake's windows follow.
+DEFAULT_SALES_LOOKBACK = timedelta(days=7)
+DEFAULT_REFERENCE_LOOKBACK = timedelta(days=2)
 
 _NOT_RECORDABLE = frozenset(
     {FulfilmentStatus.REFUNDED, FulfilmentStatus.VOIDED, FulfilmentStatus.EXCHANGE}
@@ -43,12 +48,14 @@ class FakeHike(HikeStore):
 
     It starts with outlet 1 and register 1, the register **open**. Its rules:
     a sale needs an open register and is stamped with that register's current
-    closure; sales deduct stock for known SKUs unless ``do_not_update_inventory``
-    (refund sales, with negative quantities, restock; voiding restocks); a refund
+    closure; sales deduct stock for known SKUs unless ``do_not_update_inventory`` or
+    created voided (a voided sale holds no stock; refund sales, with negative
+    quantities, restock; voiding restocks); a refund
     sale must refer to an existing sale and refunds never exceed its total nor
     its units; voided and refunded sales are never reopened; serial numbers follow
     :func:`hikewoo_core.serials.check_serial_entry` (locked once the register that
-    took the sale is closed). ``modified_at`` is whole seconds, strictly increasing.
+    took the sale is closed). ``modified_at`` is the clock's time in whole seconds
+    (changes within one second share it).
 
     Errors: unknown ids and SKUs raise :class:`~hikewoo_core.ApiError` (404), as
     the HTTP client does; refused operations raise
@@ -56,6 +63,16 @@ class FakeHike(HikeStore):
     :class:`~hikewoo_core.ReconciliationError`, :class:`~hikewoo_core.SerialNumberError`);
     misused helpers raise :class:`ValueError` (duplicate SKU) or :class:`TypeError`
     (a ``float`` amount: money is ``Decimal`` or ``str``).
+
+    Listing windows: Hike's API lists sales by *transaction date* only (no filter on
+    the modification time, none on the external reference), and
+    :class:`~hikewoo_core.hike.HikeClient` works within that: it lists from
+    ``modified_after - sales_lookback`` to ``modified_before`` and filters on the
+    modification time, and looks a reference up in the last ``reference_lookback``
+    (and a day either side of ``around``). The fake's port methods answer exactly what
+    the client would get, so a sale outside those windows is not found here either
+    (a lay-by paid off ten days later, a sale created for a 60-day-old order).
+    ``listing_windows=False`` lifts them (every sale is listed; not what Hike does).
 
     POS-side helpers (``record_sale``, ``refund_sale``, ``void_sale``, registers,
     products, customers) act like a cashier; they are neither logged in
@@ -77,18 +94,35 @@ class FakeHike(HikeStore):
     )
 
     def __init__(
-        self, *, clock: Clock | None = None, outlet_name: str = "Main outlet", currency: str = "USD"
+        self,
+        *,
+        clock: Clock | None = None,
+        outlet_name: str = "Main outlet",
+        currency: str = "USD",
+        listing_windows: bool = True,
+        sales_lookback: timedelta = DEFAULT_SALES_LOOKBACK,
+        reference_lookback: timedelta = DEFAULT_REFERENCE_LOOKBACK,
     ) -> None:
-        """Create a store with one outlet and one open register (id 1 each)."""
+        """Create a store with one outlet and one open register (id 1 each).
+
+        ``sales_lookback`` and ``reference_lookback`` are the listing windows of the
+        client the fake stands in for (the :class:`~hikewoo_core.hike.HikeClient`
+        defaults); ``listing_windows=False`` lifts them.
+        """
         super().__init__(clock=clock, outlet_name=outlet_name, currency=currency)
+        self.listing_windows = listing_windows
+        self.sales_lookback = sales_lookback
+        self.reference_lookback = reference_lookback
 
     # ---------------------------------------------------------- inspection
     def sales(self) -> list[HikeSale]:
         """Every sale, refund sales included, by id."""
+        self.commit_due()
         return [self._sales[k] for k in sorted(self._sales)]
 
     def sale(self, sale_id: int) -> HikeSale:
         """One sale; unknown id: ``ApiError(404)``."""
+        self.commit_due()
         return self._sale(sale_id)
 
     # ------------------------------------------------------------ registers
@@ -284,7 +318,10 @@ class FakeHike(HikeStore):
         modified_after: datetime | None = None,
         modified_before: datetime | None = None,
     ) -> Iterator[HikeSale]:
-        """Sales and refund sales by ``modified_at`` then id; after inclusive, before exclusive.
+        """Sales and refund sales modified in ``[modified_after, modified_before)``, as the
+        client lists them: by transaction date from ``modified_after - sales_lookback``
+        (so a sale whose transaction is older is missing, as over HTTP), then filtered on
+        ``modified_at``; by ``modified_at``, then id.
 
         A lazy iterator over a snapshot taken when called; bounds must be aware.
         """
@@ -292,25 +329,42 @@ class FakeHike(HikeStore):
         def snapshot() -> Iterator[HikeSale]:
             lo = None if modified_after is None else aware_utc(modified_after, "modified_after")
             hi = None if modified_before is None else aware_utc(modified_before, "modified_before")
+            since = lo - self.sales_lookback if lo is not None and self.listing_windows else None
             found = [
                 s
                 for s in self._sales.values()
                 if s.modified_at is not None
                 and (lo is None or s.modified_at >= lo)
                 and (hi is None or s.modified_at < hi)
+                and _listed(s, since, hi if self.listing_windows else None)
             ]
             found.sort(key=lambda s: (s.modified_at, s.id))
             return iter(found)
 
         return self._run("read_sales", (modified_after, modified_before), snapshot)
 
-    def find_sales_by_reference(self, external_reference: str) -> list[HikeSale]:
-        """Sales whose ``external_reference`` equals this one, by id."""
-        return self._run(
-            "find_sales_by_reference",
-            (external_reference,),
-            lambda: [s for s in self.sales() if s.external_reference == external_reference],
-        )
+    def find_sales_by_reference(
+        self, external_reference: str, *, around: datetime | None = None
+    ) -> list[HikeSale]:
+        """Sales whose ``external_reference`` equals this one, by id, within the client's
+        windows: transaction dates in the last ``reference_lookback`` (to a day ahead)
+        and a day either side of ``around``."""
+
+        def find() -> list[HikeSale]:
+            now = self._stamper.now()
+            hint = None if around is None else aware_utc(around, "around")
+            windows = reference_windows(now, self.reference_lookback, hint)
+            return [
+                s
+                for s in self.sales()
+                if s.external_reference == external_reference
+                and (
+                    not self.listing_windows
+                    or any(_listed(s, start, end) for start, end in windows)
+                )
+            ]
+
+        return self._run("find_sales_by_reference", (external_reference, around), find)
 
     def write_sale(self, draft: HikeSaleDraft) -> HikeSale:
         """Create a sale or refund sale with Hike's rules; returns it with id and ``INV-`` number.
@@ -381,3 +435,10 @@ class FakeHike(HikeStore):
             return sale
 
         return self._run("write_serial_numbers", (sale_id, line_index, serials), write)
+
+
+def _listed(sale: HikeSale, since: datetime | None, until: datetime | None) -> bool:
+    """Whether Hike lists ``sale`` for a transaction-date window (both ends inclusive,
+    as the served fake and the API filter; a sale without a date is listed)."""
+    when = sale.transaction_date or sale.modified_at
+    return when is None or ((since is None or when >= since) and (until is None or when <= until))

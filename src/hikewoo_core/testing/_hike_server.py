@@ -9,7 +9,9 @@ pages lists as ``{totalCount, items}`` and answers a ``page_size`` outside 1 to 
 with HTTP 500 and a message, as Hike does. Refused operations (a
 :class:`~hikewoo_core.RuleViolation` from the fake) are answered 500 with the message.
 :class:`~hikewoo_core.testing._faults.HttpFault` injects 401, 429 with
-``Retry-After``, 5xx, or a dropped connection, before or after the write; a
+``Retry-After``, 5xx, or a dropped connection, before or after the write, or a
+gateway's 504 while the origin commits the write later (``commit_after``: performed on
+a background thread as the request would be, token check included); a
 :class:`~hikewoo_core.testing._fault_plan.FaultPlan` adds scripted rules, slow
 answers, callbacks and a request log.
 """
@@ -43,7 +45,7 @@ from ..hike.schema import (
     PAYMENT_CODES,
 )
 from ._clock import Clock, system_clock
-from ._fault_plan import FaultPlan
+from ._fault_plan import FaultPlan, LateCommits, gateway_page
 from ._faults import HttpFault, HttpFaults
 from ._hike import FakeHike
 from ._hike_server_auth import Answer, TokenBook, error, param
@@ -90,6 +92,7 @@ class _HikeApp:
     def __init__(self, fake: FakeHike, book: TokenBook, faults: HttpFaults) -> None:
         self.fake, self.book, self.faults = fake, book, faults
         self.lock = threading.Lock()
+        self.late = LateCommits("serve_hike late commits")
         ep = {op: (e.method, API_PREFIX + e.path) for op, e in ENDPOINTS.items()}
         sale_id = PARAMS["read_sale"]["id"].key
         closure_id = PARAMS["read_register_closure"]["id"].key
@@ -136,12 +139,39 @@ class _HikeApp:
                 return status, extra, answer
         if fault.stall > 0:
             time.sleep(fault.stall)  # the store is not locked meanwhile
+        if fault.commit_after is not None:  # the gateway gave up; the origin goes on
+            self.late.add(
+                fault.commit_after,
+                lambda: self.commit_late(method, path, query, headers, body),
+            )
         return self.fault(fault)
+
+    def commit_late(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> None:
+        """Perform a request the gateway already answered for; its answer goes nowhere."""
+        with self.lock:
+            try:
+                self.route(method, path, query, headers, body)
+            except Answer as exc:
+                error = exc.body.get("error") if isinstance(exc.body, dict) else None
+                message = error.get("message") if isinstance(error, dict) else None
+                log.debug("late %s %s lost: HTTP %d %s", method, path, exc.status, message)
+                return
+        log.debug("late %s %s performed", method, path)
 
     @staticmethod
     def fault(fault: HttpFault) -> tuple[int, dict[str, str], Any]:
         if fault.drop:
             return 0, {}, _DROP
+        if fault.commit_after is not None and fault.body is None:  # the gateway answers
+            headers = {"Content-Type": "text/html", **fault.headers}
+            return fault.status, headers, gateway_page(fault.status)
         headers = dict(fault.headers)
         if fault.status == 401:
             headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
@@ -302,15 +332,15 @@ def _handler(app: _HikeApp) -> type[BaseHTTPRequestHandler]:
             if answer is _DROP:
                 self.close_connection = True
                 return
-            data = (
-                b""
-                if answer is None
-                else (answer.encode() if isinstance(answer, str) else json.dumps(answer).encode())
-            )
+            if answer is None or isinstance(answer, bytes):
+                data = answer or b""
+            else:
+                data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
             self.send_response(status)
             for name, value in extra.items():
                 self.send_header(name, value)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if not any(name.lower() == "content-type" for name in extra):
+                self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -345,7 +375,9 @@ def serve_hike(
     access token for ``token_ttl`` seconds by ``clock``). Otherwise get tokens the
     OAuth2 way: ``/oauth/authorize`` redirects with a code, ``/oauth/token`` trades it
     (``client_id`` / ``client_secret`` must match); refresh tokens rotate. ``faults``
-    (an :class:`HttpFaults`, or faults to queue) are injected in order.
+    (an :class:`HttpFaults`, or faults to queue) are injected in order. On leaving the
+    ``with`` block, late commits still pending (``HttpFault.commit_after``) are
+    performed at once and waited for, so the store's end state is settled.
     """
     book = TokenBook(
         client_id=client_id,
@@ -358,7 +390,8 @@ def serve_hike(
     if refresh_token is not None:
         book.refresh.add(refresh_token)
     queue = faults if isinstance(faults, HttpFaults) else HttpFaults(faults or ())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_HikeApp(fake, book, queue)))
+    app = _HikeApp(fake, book, queue)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(app))
     server.daemon_threads = True
     server.block_on_close = False
     thread = threading.Thread(
@@ -371,3 +404,4 @@ def serve_hike(
         server.shutdown()
         server.server_close()
         thread.join()
+        app.late.close()

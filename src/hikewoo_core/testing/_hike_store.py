@@ -29,6 +29,7 @@ from ._faults import PortRecorder, Stamper
 
 __all__ = ["HikeStore", "money", "not_found"]
 
+VOIDED = FulfilmentStatus.VOIDED
 _FINAL = frozenset({FulfilmentStatus.VOIDED, FulfilmentStatus.REFUNDED})
 _REFUNDABLE = frozenset({FulfilmentStatus.COMPLETED, FulfilmentStatus.ON_ACCOUNT})
 
@@ -233,8 +234,8 @@ class HikeStore(PortRecorder):
             payments=draft.payments,
         )
         self._invoice += 1
-        if not draft.do_not_update_inventory:
-            self._move_stock(lines, -1)
+        if not draft.do_not_update_inventory and draft.fulfilment_status is not VOIDED:
+            self._move_stock(lines, -1)  # a sale created voided holds no stock
         self._sales[sale.id] = sale
         return sale
 

@@ -1,4 +1,4 @@
-"""An in-memory WooCommerce store with WooCommerce's order and refund rules (pure, no I/O)."""
+"""An in-memory WooCommerce store with WooCommerce's order, refund and product rules (pure)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,25 @@ import copy
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from .._convert import format_utc
 from ..errors import PayloadError
-from ..woo.convert import dump_woo_order, parse_woo_order
+from ..money import parse_money
+from ..woo.convert import parse_woo_order
 from ..woo.models import (
     WooMeta,
     WooOrder,
+    WooProduct,
     WooRefund,
     WooStatus,
 )
 from ._clock import Clock, aware_utc
-from ._woo_rules import already_trashed, seed_totals
-from ._woo_store import WooStore
+from ._woo_rules import already_trashed, product_not_found, rest_order, seed_totals
+from ._woo_store import TieOrder, WooStore
 
 __all__ = ["FakeWooCommerce"]
 
@@ -37,12 +40,36 @@ class FakeWooCommerce(WooStore):
     defaults to true and fails unless the order's payment method is in
     ``refund_capable_gateways``; refunds reaching the total set the order
     ``refunded``; setting ``refunded`` by hand refunds the remainder ("Order fully
-    refunded."); every change moves ``date_modified_gmt`` strictly forward (whole
-    seconds: ``max(clock, last + 1 s)``). The site's time zone is UTC.
+    refunded."); every change stamps ``date_modified_gmt`` with the clock's time in
+    whole seconds, so changes within one second share it, as on the real store. The
+    site's time zone is UTC.
 
-    The fake has no product catalogue and no tax engine: line prices come from the
-    body's ``subtotal``/``total`` (0.00 when absent, as for an unknown product) and
-    taxes are zero unless a seeded order carries them.
+    **Ties come back in arbitrary order.** The real store sorts ``orderby=modified``
+    (and ``date``) by the whole second only; orders of the same second come back in
+    an order that is not by id and that changes with ``per_page`` and the offset
+    (MySQL's filesort with ``LIMIT``), so offset pages over a tie repeat some orders
+    and skip others (captured: of 130 orders sharing a second, ``per_page=100`` page 1
+    held 100 and page 2 held 30, 20 of them already on page 1, so 20 were on neither
+    page). The fake does the same, deterministically: with ``tie_order="arbitrary"``
+    (the default) a tie is ordered by a hash of ``seed``, the query, its ``per_page``
+    and offset, and the order id; :meth:`read_orders` returns ties in a seeded order
+    too. ``tie_order="id"`` orders ties by id (kinder than WooCommerce: a test that
+    passes only with it relies on something the real store does not do).
+
+    **Products and SKUs.** :meth:`add_product` fills a catalogue (products share the id
+    sequence with orders and refunds, as WordPress posts do). A new order's line item
+    naming a product (``sku`` first, else ``product_id``) takes the product's id, name,
+    SKU and price times quantity unless the body gives a name or totals. A line naming an
+    unknown SKU or product id is accepted anyway, as a nameless ``product_id: 0`` line
+    with ``sku: null`` and the body's totals (0.00 when none): the SKU is lost.
+    SKUs compare as MySQL compares them (case- and accent-insensitively) in line
+    items, the list's ``sku`` filter and the duplicate check; :meth:`find_product`
+    matches exactly. There is no stock keeping and no tax engine: taxes are zero
+    unless a seeded order carries them.
+
+    ``POST /orders/batch`` (served by :func:`~hikewoo_core.testing.serve_woo`) does not
+    validate ``status``: an unknown status makes the order ``pending`` with no error,
+    while a single ``PUT`` (and :meth:`write_order`) answers 400, as on the real store.
 
     Contract helpers (``add_order``, ``set_status``, ...) act like a shop manager in
     wp-admin; they are neither logged in :attr:`calls` nor subject to
@@ -57,6 +84,7 @@ class FakeWooCommerce(WooStore):
             "write_order",
             "write_refund",
             "find_orders_by_meta",
+            "find_product",
         }
     )
 
@@ -67,6 +95,8 @@ class FakeWooCommerce(WooStore):
         extra_statuses: Iterable[str] = (),
         refund_capable_gateways: Iterable[str] = (),
         currency: str = "USD",
+        tie_order: TieOrder = "arbitrary",
+        seed: int = 0,
     ) -> None:
         """Create an empty store.
 
@@ -74,12 +104,18 @@ class FakeWooCommerce(WooStore):
         ``extra_statuses`` are plugin statuses registered from the start;
         ``refund_capable_gateways`` lists the payment methods (``"stripe"``) whose
         gateway performs ``api_refund: true``; ``currency`` is the store currency.
+        ``tie_order`` says how orders (and products) that tie on the sort key come
+        back: ``"arbitrary"`` (default, as WooCommerce: seeded by ``seed``, different
+        per query and page, so offset pages over a tie repeat and skip records) or
+        ``"id"`` (by id: kinder than the real store).
         """
         super().__init__(
             clock=clock,
             extra_statuses=extra_statuses,
             refund_capable_gateways=refund_capable_gateways,
             currency=currency,
+            tie_order=tie_order,
+            seed=seed,
         )
 
     # ------------------------------------------------------ contract helpers
@@ -94,8 +130,9 @@ class FakeWooCommerce(WooStore):
         ``refunds`` become refund objects (amount and reason only). The payload is
         validated with :func:`~hikewoo_core.parse_woo_order`: an invalid one raises
         :class:`~hikewoo_core.PayloadError`. Any status is kept as given (a seeded
-        order may carry a plugin status). Later changes are stamped after the
-        seeded ``date_modified_gmt``. The caller's dict is not modified.
+        order may carry a plugin status). Line items are kept as given (no catalogue
+        lookup). Later changes are stamped with the clock's time, whatever the seeded
+        ``date_modified_gmt``. The caller's dict is not modified.
         """
         if not isinstance(payload, Mapping):
             raise PayloadError([("$", "expected a JSON object")], what="WooCommerce order")
@@ -131,7 +168,6 @@ class FakeWooCommerce(WooStore):
         if "date_modified_gmt" not in given:
             stamp = self._stamper.next()
             order = attrs.evolve(order, date_modified_gmt=stamp, date_modified=format_utc(stamp))
-        self._stamper.observe([order.date_modified_gmt])
         self._next_id = max(self._next_id, order_id + 1, *(r + 1 for r in refund_ids))
         item_ids = [
             *(i.id for i in order.line_items),
@@ -180,16 +216,78 @@ class FakeWooCommerce(WooStore):
 
     def get_order(self, order_id: int) -> dict[str, Any]:
         """The order in its REST JSON form (``GET /orders/<id>``), ``refunds`` included."""
-        return dump_woo_order(self._get(order_id))
+        return rest_order(self._get(order_id))
 
     def orders(self) -> list[WooOrder]:
         """Every order in the store (trashed ones too), by id."""
+        self.commit_due()
         return [self._orders[k] for k in sorted(self._orders)]
 
     def refunds(self, order_id: int) -> list[WooRefund]:
         """The refunds of an order, oldest first (by id)."""
         self._get(order_id)
         return list(self._refunds[order_id])
+
+    def add_product(
+        self,
+        sku: str | None,
+        name: str,
+        price: Decimal | str | int | None,
+        *,
+        type: str = "simple",
+        status: str = "publish",
+        sale_price: Decimal | str | int | None = None,
+        manage_stock: bool = False,
+        stock_quantity: int | None = None,
+        tax_class: str = "",
+        virtual: bool = False,
+    ) -> WooProduct:
+        """Add a product to the catalogue as ``POST /products`` would; return it.
+
+        ``price`` is the regular price (``None``: no price, WooCommerce's ``""``); the
+        product's ``price`` is ``sale_price`` when given, else ``price``. Amounts are
+        :class:`~decimal.Decimal`, strings or ints (a float raises :class:`TypeError`).
+        The id comes from the sequence orders and refunds use. A SKU another product
+        has (compared as MySQL does, ignoring case) raises the real 400
+        ``product_invalid_sku`` ("Invalid or duplicated SKU.", with ``resource_id`` and
+        a suggested ``unique_sku``); ``None`` or ``""`` means no SKU. ``type`` and
+        ``status`` are taken as given (a plugin's ``"composite"`` too; ``POST /products``
+        on the served fake accepts only WooCommerce's own). Orders do not move stock.
+        """
+        regular, sale = _amount(price, "price"), _amount(sale_price, "sale_price")
+        sku = sku.strip() if sku else None
+        self._catalogue.check_unique(sku)
+        now = self._stamper.now()
+        product = WooProduct(
+            id=self._new_id(),
+            name=name,
+            type=type,
+            status=status,
+            sku=sku or None,
+            price=sale if sale is not None else regular,
+            regular_price=regular,
+            sale_price=sale,
+            slug=_slug(name),
+            tax_class=tax_class,
+            manage_stock=manage_stock,
+            stock_quantity=stock_quantity if manage_stock else None,
+            stock_status="instock",
+            virtual=virtual,
+            date_created_gmt=now,
+            date_modified_gmt=now,
+        )
+        return self._catalogue.add(product)
+
+    def products(self) -> list[WooProduct]:
+        """Every product in the catalogue, by id."""
+        return self._catalogue.all()
+
+    def product(self, product_id: int) -> WooProduct:
+        """The product with this id (``GET /products/<id>``); unknown: the real 404."""
+        found = self._catalogue.get(product_id)
+        if found is None:
+            raise product_not_found()
+        return found
 
     def add_meta(self, order_id: int, key: str, value: Any) -> WooOrder:
         """Append a ``meta_data`` entry (like ``add_meta_data``; duplicates allowed)."""
@@ -236,10 +334,13 @@ class FakeWooCommerce(WooStore):
         created_after: datetime | None = None,
         created_before: datetime | None = None,
     ) -> Iterator[WooOrder]:
-        """Orders in a window, by ``date_modified_gmt`` then id, trash left out.
+        """Orders in a window, oldest modification first, trash left out.
 
         ``*_after`` bounds are inclusive, ``*_before`` exclusive; bounds must be aware.
-        The result is a lazy iterator over a snapshot taken when called.
+        The result is a lazy iterator over a snapshot taken when called. Orders
+        modified in the same second come in an arbitrary order (seeded by ``seed``
+        and the window, not by id), as WooCommerce returns them; with
+        ``tie_order="id"``, by id.
         """
         args = (modified_after, modified_before, created_after, created_before)
 
@@ -254,7 +355,10 @@ class FakeWooCommerce(WooStore):
                 and (lo_c is None or o.date_created_gmt >= lo_c)
                 and (hi_c is None or o.date_created_gmt < hi_c)
             ]
-            found.sort(key=lambda o: (o.date_modified_gmt, o.id))
+            window = "read_orders|" + "|".join(
+                "" if a is None else format_utc(a) for a in (lo_m, hi_m, lo_c, hi_c)
+            )
+            found.sort(key=lambda o: (o.date_modified_gmt, self._tie_key(window, o.id)))
             return iter(found)
 
         return self._run("read_orders", args, snapshot)
@@ -262,11 +366,14 @@ class FakeWooCommerce(WooStore):
     def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create an order (``POST /orders``) or update one (``PUT /orders/<id>``).
 
-        Create: line items by ``product_id``/``sku`` with ``quantity`` and
-        ``subtotal``/``total``; ``shipping_lines``, ``fee_lines``, ``meta_data``,
-        ``billing``, ``shipping``, ``payment_method(_title)``, ``created_via``
-        (default ``rest-api``), ``currency``, ``status`` (default ``pending``) and
-        ``set_paid``; totals computed from the lines. Update: ``status`` (with the
+        Create: line items by ``sku`` or ``product_id`` with ``quantity`` and
+        ``subtotal``/``total``, resolved against the catalogue (a known product gives
+        the line its id, name, SKU and price times quantity; an unknown one makes a
+        nameless ``product_id: 0`` line, see the class notes); ``shipping_lines``,
+        ``fee_lines``, ``meta_data``, ``billing``, ``shipping``,
+        ``payment_method(_title)``, ``created_via`` (default ``rest-api``),
+        ``currency``, ``status`` (default ``pending``) and ``set_paid``; totals
+        computed from the lines. Update: ``status`` (with the
         rules of :meth:`set_status`), ``meta_data`` (upsert by key), ``billing``,
         ``shipping``, ``customer_note``, ``payment_method(_title)``,
         ``transaction_id``, ``set_paid``. Errors are the REST API's ``ApiError``s.
@@ -309,3 +416,39 @@ class FakeWooCommerce(WooStore):
             ]
 
         return self._run("find_orders_by_meta", (key, value, created_after), find)
+
+    def find_product(self, sku: str) -> WooProduct | None:
+        """The product whose SKU is exactly ``sku`` (any status), else ``None``.
+
+        Exact, unlike WooCommerce's own SKU lookups (which ignore case): a product
+        ``"MUG-001"`` is not found as ``"mug-001"``. ``""`` finds nothing; a ``sku``
+        that is not a string raises :class:`TypeError`.
+        """
+
+        def find() -> WooProduct | None:
+            if not isinstance(sku, str):
+                raise TypeError(f"sku must be a string, got {type(sku).__name__}")
+            return self._catalogue.exact(sku)
+
+        return self._run("find_product", (sku,), find)
+
+    def _write_batch_item(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
+        """:meth:`write_order` as ``POST /orders/batch`` performs one item: ``status`` is
+        not validated (an unknown one becomes ``pending``). Logged as ``write_order``."""
+        logged = (order_id, copy.deepcopy(dict(body)))
+        if order_id is None:
+            return self._run("write_order", logged, lambda: self._create(body, batch=True))
+        return self._run("write_order", logged, lambda: self._update(order_id, body, batch=True))
+
+
+def _amount(value: Decimal | str | int | None, what: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        raise TypeError(f"{what} must be a Decimal, str or int, not a float")
+    return parse_money(value)
+
+
+def _slug(name: str) -> str:
+    words = "".join(c if c.isalnum() else " " for c in name.lower()).split()
+    return "-".join(words)

@@ -1,13 +1,34 @@
 """The ``/wc/v3`` routes of the loopback WooCommerce server over a :class:`FakeWooCommerce` (pure).
 
-Lists behave as WooCommerce 10.0.2 was seen to: filters ``status`` (``a,b`` or
+Routes: ``/orders`` (list, create), ``/orders/<id>`` (get, update, delete),
+``/orders/batch``, ``/orders/<id>/refunds[/<id>]``, ``/products`` (list, create) and
+``/products/<id>`` (get).
+
+Order lists behave as WooCommerce 10.0.2 was seen to: filters ``status`` (``a,b`` or
 ``status[0]=a``), ``after``/``before`` (created), ``modified_after``/``modified_before``
 (exclusive bounds, ``dates_are_gmt``), ``include``/``exclude``, ``customer``,
-``product``, ``created_via``, ``search``, ``orderby``/``order`` (ties broken by id),
+``product``, ``created_via``, ``search``, ``orderby``/``order``,
 ``page``/``per_page`` (1..100, else the real 400) and ``offset``, ``_fields``;
 ``X-WP-Total``/``X-WP-TotalPages`` (``0``/``0`` past the last page, as observed); a
 ``Link`` header with ``prev``/``next`` built from the request's own query, auth
 parameters included. The store's time zone is UTC, so ``dates_are_gmt`` changes nothing.
+
+``orderby=modified`` and ``orderby=date`` sort by the whole second only, and records
+of the same second come back in an arbitrary order that depends on ``per_page`` and
+the offset (the fake's ``tie_order``/``seed``; the real store's MySQL filesort with
+``LIMIT``): offset pages over a tie repeat some records and skip others, as the
+captured ``orders_list_orderby_modified_page1/2`` show. ``orderby=id`` and
+``include`` are exact.
+
+``POST /orders/batch`` answers 413 above 100 items, a per-item 400 for an unknown
+id, and does not validate ``status``: an unknown status makes the order ``pending``
+(a single ``PUT`` answers 400). New orders' line items are resolved against the
+catalogue by SKU or product id; unknown ones become nameless product-0 lines.
+
+Product lists take ``sku`` (comma-separated, compared as MySQL does: ignoring case),
+``include``/``exclude``, ``status``, ``type``, ``search``, ``orderby``/``order``
+(default ``date``/``desc``) and the same paging. ``POST /products`` refuses a
+duplicated SKU with the real ``product_invalid_sku``.
 Deviation: the fake has no permanent delete, so ``force=true`` moves to the trash too.
 """
 
@@ -25,16 +46,19 @@ import attrs
 
 from ..errors import ApiError
 from ..woo._php_query import PhpArray
-from ..woo.convert import dump_woo_order, dump_woo_refund
-from ..woo.models import WooOrder, WooStatus
+from ..woo.convert import dump_woo_product
+from ..woo.models import WooOrder, WooProduct, WooStatus
 from ._woo import FakeWooCommerce
+from ._woo_rules import read_product_body, rest_order, rest_refund
 
 __all__ = ["Reply", "WooApi", "error_reply"]
 
 _ORDERBY = ("date", "id", "include", "title", "slug", "modified")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _HIDDEN = frozenset({WooStatus.TRASH.value, WooStatus.AUTO_DRAFT.value})
 _BATCH_LIMIT = 100
 _ROUTE = re.compile(r"/wc/v3/orders(?:/(batch|\d+)(?:/(refunds)(?:/(\d+))?)?)?/?")
+_PRODUCT_ROUTE = re.compile(r"/wc/v3/products(?:/(\d+))?/?")
 _PERMISSION = {
     "list": ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
     "view": ("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."),
@@ -169,6 +193,16 @@ def _matches(order: WooOrder, p: _Params, dates: Mapping[str, datetime | None]) 
     )
 
 
+def _window(p: _Params) -> tuple[int, int, int]:
+    """``(per_page, page, first index)`` of a list request; invalid values: the real 400."""
+    per_page = p.integer("per_page", 10, 1, 100) or 10
+    page = p.integer("page", 1, 1) or 1
+    offset = p.integer("offset", None, 0)
+    if p.problems:
+        raise _invalid(p.problems)
+    return per_page, page, offset if offset is not None else (page - 1) * per_page
+
+
 def _link_query(get: PhpArray, page: int) -> str:
     def pairs(name: str, value: str | PhpArray) -> Iterable[tuple[str, str]]:
         if isinstance(value, dict):
@@ -200,6 +234,9 @@ class WooApi:
         self, method: str, route: str
     ) -> tuple[str, Callable[[PhpArray, Any, str], Reply]] | None:
         """``(permission, handler)`` for a request, or ``None`` (``rest_no_route``)."""
+        products = _PRODUCT_ROUTE.fullmatch(route)
+        if products is not None:
+            return self._product_route(method, products.group(1))
         match = _ROUTE.fullmatch(route)
         if match is None:
             return None
@@ -243,29 +280,28 @@ class WooApi:
             name: p.date(name) for name in ("after", "before", "modified_after", "modified_before")
         }
         orderby = p.choice("orderby", "date", _ORDERBY)
-        descending = p.choice("order", "desc", ("asc", "desc")) == "desc"
+        order = p.choice("order", "desc", ("asc", "desc"))
+        per_page, _, start = _window(p)
         found = [o for o in self.fake.orders() if _matches(o, p, dates)]
         include = p.ids("include")
+        tie = f"orders|{orderby}|{order}|{per_page}|{start}"
 
         def key(o: WooOrder) -> tuple[Any, ...]:
-            if orderby == "modified":
-                return (o.date_modified_gmt, o.id)
+            if orderby == "modified":  # whole seconds; a tie in arbitrary order
+                return (o.date_modified_gmt, self.fake._tie_key(tie, o.id))
+            if orderby == "date":
+                return (o.date_created_gmt, self.fake._tie_key(tie, o.id))
             if orderby == "include" and o.id in include:
                 return (include.index(o.id), o.id)
-            return (o.id,) if orderby != "date" else (o.date_created_gmt, o.id)
+            return (o.id,)
 
-        found.sort(key=key, reverse=descending and orderby != "include")
-        return self._paged(p, found, dump_woo_order, url)
+        found.sort(key=key, reverse=order == "desc" and orderby != "include")
+        return self._paged(p, found, rest_order, url)
 
     def _paged(
         self, p: _Params, items: Sequence[Any], dump: Callable[[Any], dict[str, Any]], url: str
     ) -> Reply:
-        per_page = p.integer("per_page", 10, 1, 100) or 10
-        page = p.integer("page", 1, 1) or 1
-        offset = p.integer("offset", None, 0)
-        if p.problems:
-            raise _invalid(p.problems)
-        start = offset if offset is not None else (page - 1) * per_page
+        per_page, page, start = _window(p)
         chosen = [dump(item) for item in items[start : start + per_page]]
         total, pages = len(items), math.ceil(len(items) / per_page)
         if not chosen and page > 1:
@@ -289,10 +325,10 @@ class WooApi:
 
     def _create(self, get: PhpArray, body: Any, url: str) -> Reply:
         order = self.fake.write_order(body)
-        return Reply(201, dump_woo_order(order), {"Location": f"{url}/{order.id}"})
+        return Reply(201, rest_order(order), {"Location": f"{url}/{order.id}"})
 
     def _update(self, order_id: int, body: Any) -> Reply:
-        return Reply(200, dump_woo_order(self.fake.write_order(body, order_id)))
+        return Reply(200, rest_order(self.fake.write_order(body, order_id)))
 
     def _delete(self, order_id: int) -> Reply:
         self.fake.delete_order(order_id)
@@ -317,13 +353,13 @@ class WooApi:
     def _batch_item(self, kind: str, item: Any) -> Any:
         item_id = item if kind == "delete" else (item.get("id") if isinstance(item, dict) else None)
         try:
-            if kind == "create":
-                return dump_woo_order(self.fake.write_order(item))
+            if kind == "create":  # status unchecked in a batch: see batch_status
+                return rest_order(self.fake._write_batch_item(item))
             if type(item_id) is not int:
                 item_id = 0
             if kind == "update":
                 changes = {k: v for k, v in item.items() if k != "id"} if item_id else {}
-                return dump_woo_order(self.fake.write_order(changes, item_id))
+                return rest_order(self.fake._write_batch_item(changes, item_id))
             return self._delete(item_id).body
         except ApiError as exc:
             return {"id": item_id or 0, "error": error_reply(exc).body}
@@ -340,20 +376,78 @@ class WooApi:
     def _refunds(self, order_id: int, get: PhpArray, url: str) -> Reply:
         self._parent(order_id)
         refunds = sorted(self.fake.refunds(order_id), key=lambda r: r.id, reverse=True)
-        return self._paged(_Params(get), refunds, dump_woo_refund, url)
+        return self._paged(_Params(get), refunds, rest_refund, url)
 
     def _refund(self, order_id: int, refund_id: int) -> Reply:
         self._parent(order_id)
         for refund in self.fake.refunds(order_id):
             if refund.id == refund_id:
-                return Reply(200, dump_woo_refund(refund))
+                return Reply(200, rest_refund(refund))
         raise ApiError(
             404, "woocommerce_rest_shop_order_refund_invalid_id", "Invalid ID.", {"status": 404}
         )
 
     def _add_refund(self, order_id: int, body: Any) -> Reply:
         refund = self.fake.write_refund(order_id, body)
-        return Reply(201, dump_woo_refund(refund))
+        return Reply(201, rest_refund(refund))
+
+    # --- products -------------------------------------------------------------------------
+    def _product_route(
+        self, method: str, item: str | None
+    ) -> tuple[str, Callable[[PhpArray, Any, str], Reply]] | None:
+        if item is None:
+            table = {"GET": ("list", self._products), "POST": ("create", self._add_product)}
+            return table.get(method)
+        product_id = int(item)
+        if method == "GET":
+            return "view", lambda g, b, u: self._product(product_id)
+        return None
+
+    def _product(self, product_id: int) -> Reply:
+        return Reply(200, dump_woo_product(self.fake.product(product_id)))
+
+    def _products(self, get: PhpArray, body: Any, url: str) -> Reply:
+        p = _Params(get)
+        orderby = p.choice("orderby", "date", _ORDERBY)
+        order = p.choice("order", "desc", ("asc", "desc"))
+        per_page, _, start = _window(p)
+        include, exclude = p.ids("include"), p.ids("exclude")
+        sku = str(p.get.get("sku") or "")
+        matched = self.fake._catalogue.filter_skus(sku) if sku else None
+        statuses = _words(p.get.get("status", "any")) or ["any"]
+        kinds = _words(p.get.get("type"))
+        search = str(p.get.get("search") or "").lower()
+
+        def wanted(x: WooProduct) -> bool:
+            return (
+                (matched is None or x.id in matched)
+                and (not include or x.id in include)
+                and x.id not in exclude
+                and ("any" in statuses or x.status in statuses)
+                and (not kinds or x.type in kinds)
+                and (not search or search in x.name.lower())
+            )
+
+        found = [x for x in self.fake.products() if wanted(x)]
+        tie = f"products|{orderby}|{order}|{per_page}|{start}"
+
+        def key(x: WooProduct) -> tuple[Any, ...]:
+            if orderby in ("date", "modified"):
+                stamp = x.date_created_gmt if orderby == "date" else x.date_modified_gmt
+                return (stamp or _EPOCH, self.fake._tie_key(tie, x.id))
+            if orderby in ("title", "slug"):
+                text = x.name.lower() if orderby == "title" else x.slug
+                return (text, self.fake._tie_key(tie, x.id))
+            if orderby == "include" and x.id in include:
+                return (include.index(x.id), x.id)
+            return (x.id,)
+
+        found.sort(key=key, reverse=order == "desc" and orderby != "include")
+        return self._paged(p, found, dump_woo_product, url)
+
+    def _add_product(self, get: PhpArray, body: Any, url: str) -> Reply:
+        product = self.fake.add_product(**read_product_body(body))
+        return Reply(201, dump_woo_product(product), {"Location": f"{url}/{product.id}"})
 
     @staticmethod
     def decode(body: bytes) -> Any:

@@ -7,7 +7,10 @@ application passwords, ``/index.php?rest_route=/wc/v3/...``). It authenticates a
 WooCommerce does (:mod:`._woo_server_auth`), answers with the real error bodies and
 headers (:mod:`._woo_api`), and injects the failures of a
 :class:`~hikewoo_core.testing._fault_plan.FaultPlan`. Requests are handled
-concurrently; the store itself is locked per request.
+concurrently; the store itself is locked per request. A gateway timeout with a late
+commit (``HttpFault.commit_after``) answers at once and performs the request later on
+a background thread, as the same request would be (authentication included); leaving
+the ``with`` block performs the late commits still pending and waits for them.
 
 Example::
 
@@ -33,7 +36,7 @@ import attrs
 from .._redact import redact_url
 from ..errors import ApiError, PayloadError
 from ..woo._php_query import php_get, query_pairs
-from ._fault_plan import FaultPlan
+from ._fault_plan import FaultPlan, LateCommits, gateway_page
 from ._faults import HttpFault, HttpFaults
 from ._woo import FakeWooCommerce
 from ._woo_api import Reply, WooApi, error_reply
@@ -54,6 +57,9 @@ _CRITICAL = ApiError(
 def _fault_reply(fault: HttpFault) -> Reply:
     if fault.drop:
         return _DROP
+    if fault.commit_after is not None and fault.body is None:  # the gateway answers
+        headers = {"Content-Type": "text/html", **fault.headers}
+        return Reply(fault.status, gateway_page(fault.status), headers)
     body: Any = fault.body
     if body is None:
         body = {
@@ -90,6 +96,7 @@ class _Server:
         self.api, self.auth, self.faults = WooApi(fake), auth, faults
         self.fake, self.home, self.stopping = fake, home, stopping
         self.lock = threading.RLock()
+        self.late = LateCommits("serve_woo late commits")
 
     def answer(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         parts = urlsplit(target)
@@ -114,10 +121,12 @@ class _Server:
                     for callback in callbacks:
                         callback()
         fault = self.faults.take(method, route)
+        request = _Incoming(method, path, query, headers, body, route, key_route, base)
         if fault is not None and not fault.after:
             self.stopping.wait(fault.stall)
+            if fault.commit_after is not None:  # the origin goes on with it
+                self.late.add(fault.commit_after, lambda: self._commit_late(request))
             return _fault_reply(fault)
-        request = _Incoming(method, path, query, headers, body, route, key_route, base)
         reply = self._authorized(request)
         if plan is not None and reply.status == 201 and plan.draft(method, route):
             reply = self._leave_draft(reply)
@@ -158,6 +167,13 @@ class _Server:
             log.exception("loopback WooCommerce failed on %s %s", method, route)
             return error_reply(_CRITICAL)
 
+    def _commit_late(self, r: _Incoming) -> None:
+        """Perform a request the gateway already answered for; its answer goes nowhere."""
+        reply = self._authorized(r)
+        code = reply.body.get("code") if isinstance(reply.body, dict) else None
+        outcome = "lost" if reply.status >= 400 else "performed"
+        log.debug("late %s %s %s: HTTP %d %s", r.method, r.route, outcome, reply.status, code)
+
     def _leave_draft(self, reply: Reply) -> Reply:
         order_id = reply.body["id"]
         with self.lock:
@@ -188,7 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        if not any(name.lower() == "content-type" for name in reply.headers):
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -230,7 +247,9 @@ def serve_woo(
     (``{user: application password}``) work, and OAuth signatures use ``https://``.
     The server itself still speaks plain HTTP: point an ``https://127.0.0.1:<port>``
     client at it through a transport that rewrites the scheme. ``clock`` (seconds since
-    the epoch) checks OAuth timestamps. ``faults`` are injected per request.
+    the epoch) checks OAuth timestamps. ``faults`` are injected per request; on
+    leaving the ``with`` block, late commits still pending (``HttpFault.commit_after``)
+    are performed at once and waited for, so the store's end state is settled.
     """
     stopping = threading.Event()
     queue = faults if isinstance(faults, HttpFaults) else HttpFaults(faults or ())
@@ -244,8 +263,8 @@ def serve_woo(
         clock=clock,
         app_passwords=app_passwords,
     )
-    handler = type("WooHandler", (_Handler,), {"state": _Server(fake, auth, queue, home, stopping)})
-    httpd.RequestHandlerClass = handler
+    state = _Server(fake, auth, queue, home, stopping)
+    httpd.RequestHandlerClass = type("WooHandler", (_Handler,), {"state": state})
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
     )
@@ -257,3 +276,4 @@ def serve_woo(
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+        state.late.close()

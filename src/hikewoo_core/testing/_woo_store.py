@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -24,6 +25,8 @@ from ._woo_refunds import (
 from ._woo_rules import (
     CORE_STATUSES,
     BodyReader,
+    Catalogue,
+    batch_status,
     invalid_status,
     order_lines_from_body,
     order_not_found,
@@ -32,7 +35,10 @@ from ._woo_rules import (
     upsert_meta,
 )
 
-__all__ = ["WooStore"]
+__all__ = ["TieOrder", "WooStore"]
+
+#: How a listing orders records whose sort key ties (see :class:`FakeWooCommerce`).
+TieOrder = Literal["arbitrary", "id"]
 
 _KNOWN = {s.value: s for s in WooStatus}
 _PAID = frozenset({"processing", "completed"})
@@ -55,9 +61,20 @@ class WooStore(PortRecorder):
         extra_statuses: Iterable[str] = (),
         refund_capable_gateways: Iterable[str] = (),
         currency: str = "USD",
+        tie_order: TieOrder = "arbitrary",
+        seed: int = 0,
     ) -> None:
         super().__init__()
+        if tie_order not in ("arbitrary", "id"):
+            raise ValueError(f"tie_order must be 'arbitrary' or 'id', got {tie_order!r}")
+        if type(seed) is not int:
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        #: How listings order records whose sort key ties: ``"arbitrary"`` or ``"id"``.
+        self.tie_order: TieOrder = tie_order
+        #: The seed of the arbitrary tie order.
+        self.seed = seed
         self._stamper = Stamper(clock)
+        self._catalogue = Catalogue()
         self._statuses: list[str] = list(CORE_STATUSES)
         for name in extra_statuses:
             self.register_status(name)
@@ -93,6 +110,19 @@ class WooStore(PortRecorder):
         if order is None:
             raise order_not_found(status)
         return order
+
+    def _tie_key(self, context: str, record_id: int) -> int:
+        """Where a record goes among records tied on the sort key, in one listing.
+
+        ``context`` names the listing (the query, its ``per_page`` and offset): a tie is
+        ordered the same way every time the same query is asked, and differently by
+        another query or another page, as MySQL's filesort with ``LIMIT`` does.
+        With ``tie_order="id"``, by id.
+        """
+        if self.tie_order == "id":
+            return record_id
+        text = f"{self.seed}|{context}|{record_id}".encode()
+        return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
     def register_status(self, name: str) -> None:
         """Register a plugin status (``"shipped"`` or ``"wc-shipped"``) so orders accept it."""
@@ -155,7 +185,13 @@ class WooStore(PortRecorder):
             self._refund_ids.add(refund.id)
         return order
 
-    def _create(self, body: Mapping[str, Any]) -> WooOrder:
+    def _batch_status(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``body`` with the ``status`` a batch item really sets (see :func:`batch_status`)."""
+        if "status" not in body:
+            return body
+        return {**body, "status": batch_status(body["status"], self._statuses)}
+
+    def _create(self, body: Mapping[str, Any], *, batch: bool = False) -> WooOrder:
         if body.get("id") not in (None, 0):
             raise ApiError(
                 400,
@@ -163,11 +199,13 @@ class WooStore(PortRecorder):
                 "Cannot create existing order.",
                 {"status": 400},
             )
+        if batch:
+            body = self._batch_status(body)
         reader = BodyReader()
         currency = reader.string(body, "currency", "currency", self.currency)
         if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
             reader.problem("currency", f"expected an ISO 4217 code, got {currency!r}")
-        lines = order_lines_from_body(reader, body, currency, self._new_item_id)
+        lines = order_lines_from_body(reader, body, currency, self._new_item_id, self._catalogue)
         meta = read_meta(reader, body)
         strings: dict[str, Any] = {k: reader.string(body, k, k) for k in _UPDATE_STRINGS}
         created_via = reader.string(body, "created_via", "created_via", "rest-api")
@@ -213,8 +251,10 @@ class WooStore(PortRecorder):
         order, refund = self._apply_status(order, status, set_paid, stamp)
         return self._commit(order, refund, stamp)
 
-    def _update(self, order_id: int, body: Mapping[str, Any]) -> WooOrder:
+    def _update(self, order_id: int, body: Mapping[str, Any], *, batch: bool = False) -> WooOrder:
         order = self._get(order_id, status=400)
+        if batch:
+            body = self._batch_status(body)
         unsupported = [k for k in _ITEM_KEYS if body.get(k)]
         if unsupported:
             raise NotImplementedError(

@@ -1,4 +1,4 @@
-"""WooCommerce: models, parsing, and (lazily imported) the REST clients."""
+"""WooCommerce: models (orders, refunds, products), parsing, and the REST clients (lazily)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING, Any
 from ._responses import BatchItem, BatchResult
 from .convert import (
     dump_woo_order,
+    dump_woo_product,
     dump_woo_refund,
     parse_woo_error,
     parse_woo_order,
     parse_woo_orders,
+    parse_woo_product,
+    parse_woo_products,
     parse_woo_refund,
     parse_woo_refunds,
     woo_order_write_body,
@@ -25,6 +28,7 @@ from .models import (
     WooLineTax,
     WooMeta,
     WooOrder,
+    WooProduct,
     WooRefund,
     WooRefundSummary,
     WooShippingLine,
@@ -50,16 +54,20 @@ __all__ = [
     "WooLineTax",
     "WooMeta",
     "WooOrder",
+    "WooProduct",
     "WooRefund",
     "WooRefundSummary",
     "WooShippingLine",
     "WooStatus",
     "WooTaxLine",
     "dump_woo_order",
+    "dump_woo_product",
     "dump_woo_refund",
     "parse_woo_error",
     "parse_woo_order",
     "parse_woo_orders",
+    "parse_woo_product",
+    "parse_woo_products",
     "parse_woo_refund",
     "parse_woo_refunds",
     "woo_order_write_body",

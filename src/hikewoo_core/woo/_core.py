@@ -10,12 +10,20 @@ from typing import Any
 from .._convert import JsonLoads, decode_json
 from .._http_types import Request
 from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from .._unreadable import Unreadable
 from ..errors import ApiError, ConfigurationError
 from ._requests import MAX_PER_PAGE, WooRequests, inclusive_after, order_filters, order_path
 from ._responses import Page, parse_page
 from .auth import AuthMode, ParamValue
-from .convert import parse_woo_order, parse_woo_orders, parse_woo_refund, parse_woo_refunds
-from .models import WooOrder, WooRefund
+from .convert import (
+    parse_woo_order,
+    parse_woo_orders,
+    parse_woo_orders_tolerant,
+    parse_woo_products,
+    parse_woo_refund,
+    parse_woo_refunds,
+)
+from .models import WooOrder, WooProduct, WooRefund
 
 __all__ = ["LOOKUP_FIELDS", "LOOKUP_MARGIN", "WooCore", "check_aware", "draft_order_id"]
 
@@ -246,6 +254,15 @@ class WooCore:
         """Parse a page of orders."""
         return parse_page(content, headers, lambda c: parse_woo_orders(c, loads=self.loads))
 
+    def order_page_tolerant(
+        self, content: bytes, headers: Mapping[str, str]
+    ) -> Page[WooOrder | Unreadable]:
+        """Parse a page of orders, an order that does not parse becoming
+        :class:`~hikewoo_core.ports.Unreadable` (the port's ``read_orders``)."""
+        return parse_page(
+            content, headers, lambda c: parse_woo_orders_tolerant(c, loads=self.loads)
+        )
+
     def refund_page(self, content: bytes, headers: Mapping[str, str]) -> Page[WooRefund]:
         """Parse a page of refunds."""
         return parse_page(content, headers, lambda c: parse_woo_refunds(c, loads=self.loads))
@@ -324,3 +341,32 @@ class WooCore:
             url=error.url,
             hint=hint,
         )
+
+    # --- products (find_product) ------------------------------------------------------
+    @staticmethod
+    def sku_to_find(sku: str) -> bool:
+        """Whether ``sku`` is worth asking for: a non-empty string (else nothing has it).
+
+        An empty ``sku`` filter is no filter at all (every product would come back).
+        """
+        if not isinstance(sku, str):
+            raise ConfigurationError(f"sku must be a string, got {type(sku).__name__}")
+        return bool(sku)
+
+    @staticmethod
+    def product_filters(sku: str) -> dict[str, Any]:
+        """List filters asking WooCommerce for the products with ``sku`` (100 a page)."""
+        return {"sku": sku, "per_page": MAX_PER_PAGE}
+
+    def product_page(self, content: bytes, headers: Mapping[str, str]) -> Page[WooProduct]:
+        """Parse a page of products."""
+        return parse_page(content, headers, lambda c: parse_woo_products(c, loads=self.loads))
+
+    @staticmethod
+    def exact_product(products: Iterable[WooProduct], sku: str) -> WooProduct | None:
+        """The product whose SKU is exactly ``sku``, if any.
+
+        WooCommerce's ``sku`` filter compares as MySQL does (ignoring case and trailing
+        spaces) and splits the value on commas, so its answer may hold other products.
+        """
+        return next((p for p in products if p.sku == sku), None)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from .._unreadable import Unreadable
 from ..errors import HikeWooError
 from ._requests import ceil_second, format_filter_date
 from ._responses import Page
@@ -18,7 +19,10 @@ from .models import WooOrder
 __all__ = ["ModifiedScan", "ReadAhead"]
 
 UTC = timezone.utc
+#: What a scan reads: orders, or (from a tolerant parser) items that did not parse.
+Item = TypeVar("Item", bound="WooOrder | Unreadable")
 _SECOND = timedelta(seconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Passes over one crowded second before the scan gives up (see ``ModifiedScan``).
 MAX_BUCKET_PASSES = 20
 
@@ -59,7 +63,15 @@ def _filter_date(value: datetime, *, round_up: bool = False) -> str:
     return format_filter_date(value, round_up=round_up)
 
 
-class ModifiedScan:
+def _stamp(item: WooOrder | Unreadable) -> datetime | None:
+    return item.date_modified_gmt if isinstance(item, WooOrder) else item.modified
+
+
+def _ident(item: WooOrder | Unreadable) -> int | None:
+    return item.id
+
+
+class ModifiedScan(Generic[Item]):
     """Read every order modified in ``[start, end)`` once per version, oldest change first.
 
     Offset paging of ``orderby=modified`` is not safe while the store changes: an order
@@ -105,7 +117,7 @@ class ModifiedScan:
         self._bucket_page = 1
         self._totals: list[int | None] = []
         self._passes = 0
-        self._seen: set[tuple[int, datetime]] = set()
+        self._seen: set[tuple[int | None, datetime | None]] = set()
         self._done = self._cursor is not None and self._cursor >= self._end
 
     def query(self) -> dict[str, ParamValue] | None:
@@ -132,20 +144,26 @@ class ModifiedScan:
         )
         return params
 
-    def _wanted(self, order: WooOrder) -> bool:
-        m = order.date_modified_gmt
+    def _wanted(self, item: WooOrder | Unreadable) -> bool:
+        m = _stamp(item)
+        if m is None:  # an unreadable item without a readable stamp: report it once
+            return True
         if self._bucket is not None:
             return m == self._bucket
         return (self._cursor is None or m >= self._cursor) and m < self._end
 
-    def feed(self, page: Page[WooOrder]) -> list[WooOrder]:
-        """Take the answer to :meth:`query`; returns the orders not yielded before."""
-        fresh: list[WooOrder] = []
-        for order in page.items:
-            key = (order.id, order.date_modified_gmt)
-            if key not in self._seen and self._wanted(order):
+    def feed(self, page: Page[Item]) -> list[Item]:
+        """Take the answer to :meth:`query`; returns the items not yielded before.
+
+        Items of one second come sorted by id (the store returns them in any order).
+        """
+        fresh: list[Item] = []
+        for item in page.items:
+            key = (_ident(item), _stamp(item))
+            if key not in self._seen and self._wanted(item):
                 self._seen.add(key)
-                fresh.append(order)
+                fresh.append(item)
+        fresh.sort(key=lambda item: (_stamp(item) or _EPOCH, _ident(item) or 0))
         full = len(page.items) >= self._size
         if self._bucket is None:
             self._after_scan(page, full)
@@ -153,11 +171,12 @@ class ModifiedScan:
             self._after_bucket_page(self._bucket, page, full)
         return fresh
 
-    def _after_scan(self, page: Page[WooOrder], full: bool) -> None:
-        if not full:
+    def _after_scan(self, page: Page[Item], full: bool) -> None:
+        stamps = [m for m in map(_stamp, page.items) if m is not None]
+        if not full or not stamps:
             self._done = True
             return
-        latest = max(o.date_modified_gmt for o in page.items)
+        latest = max(stamps)
         if self._cursor is None or latest > self._cursor:
             self._cursor = latest
             self._forget_before(latest)
@@ -175,9 +194,9 @@ class ModifiedScan:
         """Forget versions older than the new cursor: they can never be wanted again
         (:meth:`_wanted` asks for ``m >= cursor``), so memory stays bounded by what shares
         the cursor's second, not by the size of the window."""
-        self._seen = {key for key in self._seen if key[1] >= cursor}
+        self._seen = {key for key in self._seen if key[1] is None or key[1] >= cursor}
 
-    def _after_bucket_page(self, second: datetime, page: Page[WooOrder], full: bool) -> None:
+    def _after_bucket_page(self, second: datetime, page: Page[Item], full: bool) -> None:
         self._totals.append(page.total)
         last = not full or (page.total_pages is not None and self._bucket_page >= page.total_pages)
         if not last:

@@ -20,16 +20,17 @@ import httpx
 from .._convert import JsonLoads
 from .._http import DEFAULT_TIMEOUT, Request, request_flow, send_sync
 from .._http._owned import OwnedClient
-from .._retry import RetryPolicy
+from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
+from .._unreadable import Unreadable
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._core import check_aware as _aware
 from ._logs import install_trace_redaction
-from ._paging import ModifiedScan, ReadAhead
+from ._paging import Item, ModifiedScan, ReadAhead
 from ._requests import MAX_PER_PAGE, order_filters, order_path
 from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
 from .auth import AuthMode
-from .models import WooOrder, WooRefund
+from .models import WooOrder, WooProduct, WooRefund
 
 __all__ = ["WooClient"]
 
@@ -207,18 +208,23 @@ class WooClient(WooCore, OwnedClient):
         start the next window at ``before`` (minus the overlap).
         """
         start = _aware("after", after) - overlap
-        yield from self._scan(start, _aware("before", before), page_size, filters)
+        yield from self._scan(start, _aware("before", before), page_size, filters, self.order_page)
 
     def _scan(
-        self, start: datetime | None, end: datetime, size: int, filters: Mapping[str, Any]
-    ) -> Iterator[WooOrder]:
+        self,
+        start: datetime | None,
+        end: datetime,
+        size: int,
+        filters: Mapping[str, Any],
+        parse: _Parse[Item],
+    ) -> Iterator[Item]:
         if start is not None:
             _aware("after", start)
         order_filters({"per_page": size})
-        scan = ModifiedScan(start, end, size, order_filters(self.whole_orders(filters)))
+        scan = ModifiedScan[Item](start, end, size, order_filters(self.whole_orders(filters)))
 
-        def fetch(query: Mapping[str, Any]) -> Page[WooOrder]:
-            return self._page(self.requests.build("GET", "orders", query), self.order_page)
+        def fetch(query: Mapping[str, Any]) -> Page[Item]:
+            return self._page(self.requests.build("GET", "orders", query), parse)
 
         # The next query is known as soon as a page is fed, before its orders are
         # consumed: fetch it on a thread while the caller works on this page's orders
@@ -318,38 +324,41 @@ class WooClient(WooCore, OwnedClient):
         reference_value: str,
         created_after: datetime | None = None,
         attempts: int = 3,
-        settle: float = 2.0,
+        settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
     ) -> WooOrder:
         """Create the order unless one carrying ``reference_key == reference_value`` exists.
 
         Looks the reference up (orders created since ``created_after``, default
         ``lookup_window`` ago), creates only when absent, and after an unknown outcome
-        waits ``settle`` seconds and looks again before any new attempt. Up to
+        (a gateway's 502/503/504, a lost answer) looks again after each delay of
+        ``settle`` before any new attempt: the origin may commit seconds later. Up to
         ``attempts`` creates; if the last outcome stays unknown, its
         :class:`~hikewoo_core.OutcomeUnknownError` is raised.
         """
         payload = self.with_reference(body, reference_key, reference_value)
         via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
         since = self.lookup_since(created_after)
-        unknown: OutcomeUnknownError | None = None
-        created = 0
-        while True:
-            found = self._find(reference_key, reference_value, since, via)
+        if attempts < 1:
+            raise ConfigurationError(f"attempts must be at least 1, got {attempts}")
+        found = self._find(reference_key, reference_value, since, via)
+        for created in range(1, attempts + 1):
             if found:
                 return found[0]
-            if unknown is not None:
-                if created >= attempts:
-                    raise unknown
-                log.warning(
-                    "create of unknown outcome not found after %g s; creating again", settle
-                )
             since = min(since, self.now() - LOOKUP_MARGIN)
-            created += 1
             try:
                 return self.create_order(payload)
             except OutcomeUnknownError as exc:
                 unknown = exc
-                self._sleep(settle)
+            for delay in settle.delays:  # a gateway's 504: the origin may commit later
+                self._sleep(delay)
+                found = self._find(reference_key, reference_value, since, via)
+                if found:
+                    break
+            else:
+                log.warning("create of unknown outcome not found after settling; creating again")
+            if created == attempts and not found:
+                raise unknown
+        return found[0]
 
     def _find(
         self, key: str, value: str, created_after: datetime | None, created_via: str | None
@@ -378,13 +387,15 @@ class WooClient(WooCore, OwnedClient):
         modified_before: datetime | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
-    ) -> Iterator[WooOrder]:
+    ) -> Iterator[WooOrder | Unreadable]:
         """Orders modified in ``[modified_after, modified_before)`` (default: until now)
         and created in ``[created_after, created_before)``, oldest change first, none
-        missed (see :meth:`iter_orders_modified`; no overlap is added here)."""
+        missed (see :meth:`iter_orders_modified`; no overlap is added here). An order
+        that does not parse comes as :class:`~hikewoo_core.ports.Unreadable`: one bad
+        order never stops the read."""
         end = _aware("modified_before", modified_before) if modified_before else self.now()
         created = self.created_window(created_after, created_before)
-        return self._scan(modified_after, end, MAX_PER_PAGE, created)
+        return self._scan(modified_after, end, MAX_PER_PAGE, created, self.order_page_tolerant)
 
     def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create (``order_id`` None) or update an order."""
@@ -405,3 +416,16 @@ class WooClient(WooCore, OwnedClient):
         locally, then reads the matches in full.
         """
         return self._find(key, value, created_after, self.created_via)
+
+    def find_product(self, sku: str) -> WooProduct | None:
+        """The product whose SKU is exactly ``sku``, else ``None`` (``GET /products?sku=``).
+
+        WooCommerce's ``sku`` filter ignores case and splits on commas, so the answer is
+        matched exactly here. ``""`` finds nothing and sends no request.
+        """
+        if not self.sku_to_find(sku):
+            return None
+        found: WooProduct | None = None
+        for page in self._pages("products", self.product_filters(sku), self.product_page):
+            found = found or self.exact_product(page.items, sku)  # read to the end: few pages
+        return found

@@ -19,16 +19,17 @@ import httpx
 from .._convert import JsonLoads
 from .._http import DEFAULT_TIMEOUT, Request, request_flow, send_async
 from .._http._owned import OwnedAsyncClient
-from .._retry import RetryPolicy
+from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
+from .._unreadable import Unreadable
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._core import check_aware as _aware
 from ._logs import install_trace_redaction
-from ._paging import ModifiedScan, ReadAhead
+from ._paging import Item, ModifiedScan, ReadAhead
 from ._requests import MAX_PER_PAGE, order_filters, order_path
 from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
 from .auth import AuthMode
-from .models import WooOrder, WooRefund
+from .models import WooOrder, WooProduct, WooRefund
 
 __all__ = ["AsyncWooClient"]
 
@@ -193,18 +194,24 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     ) -> AsyncGenerator[WooOrder, None]:
         """Orders modified in ``[after - overlap, before)``, none missed (see the sync twin)."""
         start = _aware("after", after) - overlap
-        async for order in self._scan(start, _aware("before", before), page_size, filters):
+        end = _aware("before", before)
+        async for order in self._scan(start, end, page_size, filters, self.order_page):
             yield order
 
     async def _scan(
-        self, start: datetime | None, end: datetime, size: int, filters: Mapping[str, Any]
-    ) -> AsyncGenerator[WooOrder, None]:
+        self,
+        start: datetime | None,
+        end: datetime,
+        size: int,
+        filters: Mapping[str, Any],
+        parse: _Parse[Item],
+    ) -> AsyncGenerator[Item, None]:
         if start is not None:
             _aware("after", start)
         order_filters({"per_page": size})
-        scan = ModifiedScan(start, end, size, order_filters(self.whole_orders(filters)))
+        scan = ModifiedScan[Item](start, end, size, order_filters(self.whole_orders(filters)))
         while (query := scan.query()) is not None:
-            page = await self._page(self.requests.build("GET", "orders", query), self.order_page)
+            page = await self._page(self.requests.build("GET", "orders", query), parse)
             for order in scan.feed(page):
                 yield order
 
@@ -286,31 +293,33 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         reference_value: str,
         created_after: datetime | None = None,
         attempts: int = 3,
-        settle: float = 2.0,
+        settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
     ) -> WooOrder:
         """Create the order unless one with the reference exists (see the sync twin)."""
         payload = self.with_reference(body, reference_key, reference_value)
         via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
         since = self.lookup_since(created_after)
-        unknown: OutcomeUnknownError | None = None
-        created = 0
-        while True:
-            found = await self._find(reference_key, reference_value, since, via)
+        if attempts < 1:
+            raise ConfigurationError(f"attempts must be at least 1, got {attempts}")
+        found = await self._find(reference_key, reference_value, since, via)
+        for created in range(1, attempts + 1):
             if found:
                 return found[0]
-            if unknown is not None:
-                if created >= attempts:
-                    raise unknown
-                log.warning(
-                    "create of unknown outcome not found after %g s; creating again", settle
-                )
             since = min(since, self.now() - LOOKUP_MARGIN)
-            created += 1
             try:
                 return await self.create_order(payload)
             except OutcomeUnknownError as exc:
                 unknown = exc
-                await self._sleep(settle)
+            for delay in settle.delays:  # a gateway's 504: the origin may commit later
+                await self._sleep(delay)
+                found = await self._find(reference_key, reference_value, since, via)
+                if found:
+                    break
+            else:
+                log.warning("create of unknown outcome not found after settling; creating again")
+            if created == attempts and not found:
+                raise unknown
+        return found[0]
 
     async def _find(
         self, key: str, value: str, created_after: datetime | None, created_via: str | None
@@ -337,11 +346,12 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         modified_before: datetime | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
-    ) -> AsyncGenerator[WooOrder, None]:
-        """Orders in a modified/created window, oldest change first, none missed."""
+    ) -> AsyncGenerator[WooOrder | Unreadable, None]:
+        """Orders in a modified/created window, oldest change first, none missed (an
+        order that does not parse comes as :class:`~hikewoo_core.ports.Unreadable`)."""
         end = _aware("modified_before", modified_before) if modified_before else self.now()
         created = self.created_window(created_after, created_before)
-        return self._scan(modified_after, end, MAX_PER_PAGE, created)
+        return self._scan(modified_after, end, MAX_PER_PAGE, created, self.order_page_tolerant)
 
     async def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create (``order_id`` None) or update an order."""
@@ -358,3 +368,12 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     ) -> list[WooOrder]:
         """Orders whose ``meta_data`` has ``key == value`` (see the sync twin for why it lists)."""
         return await self._find(key, value, created_after, self.created_via)
+
+    async def find_product(self, sku: str) -> WooProduct | None:
+        """The product whose SKU is exactly ``sku``, else ``None`` (see the sync twin)."""
+        if not self.sku_to_find(sku):
+            return None
+        found: WooProduct | None = None
+        async for page in self._pages("products", self.product_filters(sku), self.product_page):
+            found = found or self.exact_product(page.items, sku)  # read to the end: few pages
+        return found

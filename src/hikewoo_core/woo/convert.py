@@ -21,16 +21,21 @@ from .._convert import (
     decode_json,
     describe,
 )
+from .._unreadable import Unreadable, unreadable
 from ..errors import PayloadError
 from ..money import format_money
-from .models import ItemRef, WooError, WooLineItem, WooOrder, WooRefund, WooStatus
+from .models import ItemRef, WooError, WooLineItem, WooOrder, WooProduct, WooRefund, WooStatus
 
 __all__ = [
     "dump_woo_order",
+    "dump_woo_product",
     "dump_woo_refund",
     "parse_woo_error",
     "parse_woo_order",
     "parse_woo_orders",
+    "parse_woo_orders_tolerant",
+    "parse_woo_product",
+    "parse_woo_products",
     "parse_woo_refund",
     "parse_woo_refunds",
     "woo_order_write_body",
@@ -104,6 +109,28 @@ def _parse_list(data: Any, loads: JsonLoads | None, cls: type[Any], what: str) -
             problems.extend((f"$[{index}]{p[1:]}", m) for p, m in exc.problems)
     if problems:
         raise PayloadError(problems, what=what)
+    return items
+
+
+def parse_woo_orders_tolerant(
+    data: Any, *, loads: JsonLoads | None = None
+) -> list[WooOrder | Unreadable]:
+    """Parse a list of orders, an item that does not parse becoming :class:`Unreadable`
+    (with its own problems, paths from ``$``) instead of failing the whole page.
+
+    A body that is not a JSON array still raises :class:`~hikewoo_core.PayloadError`.
+    """
+    what = "WooCommerce order"
+    payload = decode_json(data, loads, what="WooCommerce order list")
+    if not isinstance(payload, list):
+        problem = ("$", f"expected a JSON array, got {describe(payload)}")
+        raise PayloadError([problem], what="WooCommerce order list")
+    items: list[WooOrder | Unreadable] = []
+    for item in payload:
+        try:
+            items.append(_CONVERTERS.structure(item, WooOrder, what=what))
+        except PayloadError as exc:
+            items.append(unreadable("woo", item, "id", "date_modified_gmt", exc))
     return items
 
 
@@ -188,3 +215,49 @@ def woo_order_write_body(
         wanted = set(fields)
         body = {k: v for k, v in body.items() if k in wanted}
     return body
+
+
+# --- products -----------------------------------------------------------------------------
+#: Product fields WooCommerce sends as ``""`` when unset (no SKU, no price): ``None`` here.
+_PRODUCT_BLANKS = ("sku", "price", "regular_price", "sale_price")
+
+
+def _product_payload(payload: Any) -> Any:
+    if isinstance(payload, dict) and any(payload.get(k) == "" for k in _PRODUCT_BLANKS):
+        return {**payload, **{k: None for k in _PRODUCT_BLANKS if payload.get(k) == ""}}
+    return payload
+
+
+def parse_woo_product(data: Any, *, loads: JsonLoads | None = None) -> WooProduct:
+    """Parse one product (``GET /products/<id>``, ``POST /products``).
+
+    ``""`` in ``sku``, ``price``, ``regular_price`` and ``sale_price`` (WooCommerce's
+    "not set") becomes ``None``; anything else that is not of its type is a
+    :class:`~hikewoo_core.PayloadError`.
+
+    >>> product = parse_woo_product(b'{"id": 10, "name": "Test Mug", "type": "simple",'
+    ...     b' "status": "publish", "sku": "MUG-001", "price": "25.00", "sale_price": ""}')
+    >>> product.sku, product.price, product.sale_price
+    ('MUG-001', Decimal('25.00'), None)
+    """
+    payload = _product_payload(decode_json(data, loads, what="WooCommerce product"))
+    return _CONVERTERS.structure(payload, WooProduct, what="WooCommerce product")
+
+
+def parse_woo_products(data: Any, *, loads: JsonLoads | None = None) -> list[WooProduct]:
+    """Parse a list of products (``GET /products``); problems are reported for every item."""
+    what = "WooCommerce product list"
+    payload = decode_json(data, loads, what=what)
+    if isinstance(payload, list):
+        payload = [_product_payload(item) for item in payload]
+    return _parse_list(payload, None, WooProduct, what)
+
+
+def dump_woo_product(product: WooProduct) -> dict[str, Any]:
+    """The product in WooCommerce's REST JSON form (``None`` SKU and prices as ``""``);
+    ``parse_woo_product`` reads it back equal."""
+    result: dict[str, Any] = _CONVERTERS.fast.unstructure(product)
+    for key in _PRODUCT_BLANKS:
+        if result.get(key) is None:
+            result[key] = ""
+    return result

@@ -1,4 +1,4 @@
-"""Typed, immutable models of WooCommerce REST API v3 orders and refunds (pure).
+"""Typed, immutable models of WooCommerce REST API v3 orders, refunds and products (pure).
 
 Attribute names are the WooCommerce JSON names. Money is :class:`~decimal.Decimal`;
 ``*_gmt`` timestamps are timezone-aware UTC datetimes; the site-local timestamps
@@ -29,6 +29,7 @@ __all__ = [
     "WooLineTax",
     "WooMeta",
     "WooOrder",
+    "WooProduct",
     "WooRefund",
     "WooRefundSummary",
     "WooShippingLine",
@@ -315,6 +316,48 @@ class WooRefund:
             except (TypeError, ValueError):
                 continue
             yield item_id, abs(line.quantity)
+
+
+@attrs.frozen(kw_only=True)
+class WooProduct:
+    """A product as ``/wc/v3/products`` returns it (the fields a sync needs).
+
+    ``sku``, ``price``, ``regular_price`` and ``sale_price`` are ``None`` where
+    WooCommerce sends ``""`` (no SKU, no price set). ``price`` is what a new order
+    line costs: the sale price while on sale, else the regular price. ``type`` is
+    ``"simple"``, ``"variable"``, ``"grouped"``, ``"external"`` or a plugin's type
+    (``"composite"``, ``"bundle"``); ``status`` is ``"publish"``, ``"draft"``,
+    ``"pending"`` or ``"private"``.
+
+    WooCommerce compares SKUs as MySQL does (case-insensitively): the ``sku`` filter of
+    the product list may return products whose SKU differs in case, and a comma in
+    the filter splits it into several SKUs. Compare ``product.sku`` exactly before
+    trusting a match (``WooClient.find_product`` does).
+    """
+
+    id: int
+    name: str
+    type: str
+    status: str
+    sku: str | None = None
+    price: Decimal | None = None
+    regular_price: Decimal | None = None
+    sale_price: Decimal | None = None
+    parent_id: int = 0
+    slug: str = ""
+    tax_status: str = "taxable"
+    tax_class: str = ""
+    manage_stock: bool = False
+    stock_quantity: int | None = None
+    stock_status: str = "instock"
+    virtual: bool = False
+    date_created_gmt: datetime | None = None
+    date_modified_gmt: datetime | None = None
+    meta_data: tuple[WooMeta, ...] = ()
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """The value of the first ``meta_data`` entry named ``key``."""
+        return _meta(self.meta_data, key, default)
 
 
 @attrs.frozen(kw_only=True)

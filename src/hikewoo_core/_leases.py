@@ -1,0 +1,112 @@
+"""Leases kept alive while work runs, and fenced once lost (shell).
+
+A :class:`LeaseKeeper` takes a pair's lease in the ledger before syncing it. While the
+pair's plan is applied, a background thread renews every lease it holds every third of
+the lease's time to live, so a slow remote write (a request hanging for minutes) never
+lets another executor in. Only a holder that stops renewing (its process paused or killed,
+or cut off from the ledger) for longer than the lease loses it. A holder that lost its
+lease is *fenced*: the ledger refuses to record anything on its behalf, and
+:meth:`LeaseKeeper.check` refuses to let it start another write.
+
+The guarantee, written out in ``docs/concepts.md``: no two executors record outcomes for
+the same pair at once, and a new holder never sends a create while the write of an
+earlier holder may still land, provided that write lands (or fails) within the lease
+time after the earlier holder's last renewal plus the settle period
+(:class:`~hikewoo_core._retry.SettlePolicy`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .errors import LeaseError
+from .ports import Fence, LedgerPort
+
+__all__ = ["LeaseKeeper"]
+
+log = logging.getLogger("hikewoo_core.sync")
+
+#: Seconds an idle renewal thread waits for new work before it ends.
+_LINGER = 1.0
+
+
+class LeaseKeeper:
+    """Takes, renews and releases the leases of one owner (thread-safe)."""
+
+    def __init__(self, ledger: LedgerPort, owner: str, ttl: float) -> None:
+        self.ledger, self.owner, self.ttl = ledger, owner, ttl
+        self.interval = ttl / 3
+        self._held: dict[str, Fence] = {}
+        self._lost: set[str] = set()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def hold(self, resource: str) -> Iterator[Fence]:
+        """Hold the lease on ``resource`` for the ``with`` block; yields its :class:`Fence`.
+
+        Raises :class:`~hikewoo_core.LeaseError` if another executor (or another thread
+        of this one) holds it.
+        """
+        with self._cond:
+            if resource in self._held:
+                raise LeaseError(f"{resource} is being synced by another thread of {self.owner}")
+            token = self.ledger.acquire_lease(resource, self.owner, self.ttl)
+            if token is None:
+                raise LeaseError(f"{resource} is being synced by another executor")
+            fence = Fence(resource, self.owner, token)
+            self._held[resource] = fence
+            self._lost.discard(resource)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._renew_forever, name=f"lease-{self.owner}", daemon=True
+                )
+                self._thread.start()
+        try:
+            yield fence
+        finally:
+            with self._cond:
+                self._held.pop(resource, None)
+                self._lost.discard(resource)
+            self.ledger.release_lease(resource, self.owner)
+
+    def check(self, fence: Fence) -> None:
+        """Renew the lease now; :class:`~hikewoo_core.LeaseError` if it was taken over.
+
+        Called before every remote write, so a holder that was paused past its lease
+        never starts another create.
+        """
+        with self._cond:
+            lost = fence.resource in self._lost
+        if lost or not self.ledger.renew_lease(fence, self.ttl):
+            raise LeaseError(
+                f"the lease on {fence.resource} was taken over by another executor while "
+                f"{fence.owner} held it (paused or cut off for longer than the lease); "
+                "stopping before any further write"
+            )
+
+    def _renew_forever(self) -> None:
+        while True:
+            with self._cond:
+                fences = list(self._held.values())
+                if not fences:
+                    self._cond.wait(min(self.interval, _LINGER))
+                    if not self._held:
+                        self._thread = None
+                        return
+                    continue
+            for fence in fences:
+                try:
+                    kept = self.ledger.renew_lease(fence, self.ttl)
+                except Exception as exc:  # a busy ledger: try again next round  # noqa: BLE001
+                    log.warning("renewing the lease on %s failed: %s", fence.resource, exc)
+                    continue
+                if not kept:
+                    log.warning("the lease on %s was taken over", fence.resource)
+                    with self._cond:
+                        self._lost.add(fence.resource)
+            with self._cond:
+                self._cond.wait(self.interval)

@@ -1,0 +1,482 @@
+"""Exactly once in the real world: one regression test per defect of issue 11.
+
+Each test plays what a real store or a real network did and the fakes used to hide:
+whole-second stamps, sales more than two days old, writes slower than the lease, late
+settling lay-bys, absurd amounts, orders first seen cancelled, SKUs WooCommerce does not
+know, orders whose lines do not add up. Test names name the defect.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from hikewoo_core import (
+    LeaseError,
+    OutcomeUnknownError,
+    PayloadError,
+    SqliteLedger,
+    Syncer,
+    SyncSettings,
+    parse_woo_order,
+)
+from hikewoo_core.hike import FulfilmentStatus as F
+from hikewoo_core.hike import HikeClient, HikePayment
+from hikewoo_core.hike import PaymentStatus as P
+from hikewoo_core.plan import CreateWooOrder, Mismatch, Reject
+from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
+from hikewoo_core.testing._hike_server import serve_hike
+from hikewoo_core.woo.models import WooOrder
+
+from ._world import make_world
+
+UTC = timezone.utc
+
+
+class Crash(BaseException):
+    """The process dies (a BaseException: nothing in the library catches it)."""
+
+
+def restamp(woo: FakeWooCommerce, order_id: int, stamp: datetime) -> None:
+    """Give an order the ``date_modified_gmt`` a real store gives: the second of the change.
+
+    (Older fakes moved every stamp one second on, hiding same-second changes; on a fake
+    that already stamps whole seconds this changes nothing.)
+    """
+    order = woo._orders[order_id]
+    woo._orders[order_id] = attrs.evolve(order, date_modified_gmt=stamp)
+
+
+# -- 2. same-second changes -------------------------------------------------------------
+
+
+def test_a_change_within_the_second_the_order_was_read_reaches_hike() -> None:
+    w = make_world()
+    oid = w.order("processing")
+    second = w.woo.read_order(oid).date_modified_gmt
+    w.syncer.sync_changes()  # reads it processing: a Parked sale
+    assert [(s.fulfilment_status, s.payment_status) for s in w.hike.sales()] == [
+        (F.PARKED, P.PENDING)
+    ]
+    w.woo.set_status(oid, "completed")  # the same second: the same stamp
+    restamp(w.woo, oid, second)
+    assert w.woo.read_order(oid).date_modified_gmt == second
+    for _ in range(3):
+        w.tick()
+        w.syncer.sync_changes()
+    [sale] = w.hike.sales()
+    assert (sale.fulfilment_status, sale.payment_status) == (F.COMPLETED, P.PAID)
+    assert [p.amount for p in sale.payments] == [Decimal("33.00")]
+
+
+def test_a_refund_within_the_same_second_reaches_hike() -> None:
+    w = make_world()
+    oid = w.order("completed")
+    second = w.woo.read_order(oid).date_modified_gmt
+    w.syncer.sync_changes()
+    w.woo.add_refund(oid, {"amount": "33.00", "api_refund": False})  # -> refunded
+    restamp(w.woo, oid, second)
+    w.tick()
+    w.syncer.sync_changes()
+    sale = next(s for s in w.hike.sales() if s.refund_of is None)
+    assert sale.fulfilment_status is F.REFUNDED
+    assert [s.total for s in w.hike.sales() if s.refund_of == sale.id] == [Decimal("-33.00")]
+
+
+def test_a_hike_sale_changed_within_the_same_second_reaches_woocommerce() -> None:
+    w = make_world()
+    oid = w.order("processing")
+    w.syncer.sync_changes()  # the Parked sale is created, stamped this second
+    [sale] = w.hike.sales()
+    w.hike.write_sale_status(sale.id, F.COMPLETED, P.PAID)  # the cashier, same second
+    changed = w.hike.sale(sale.id)
+    w.hike._sales[sale.id] = attrs.evolve(changed, modified_at=sale.modified_at)  # as Hike
+    assert w.hike.sale(sale.id).modified_at == sale.modified_at
+    for _ in range(2):
+        w.tick()
+        w.syncer.sync_changes()
+    assert w.woo.read_order(oid).status == "completed"
+
+
+# -- 3. a crash after a Hike create, for an order 60 days old ----------------------------
+
+
+@contextmanager
+def hike_over_http(hike: FakeHike, clock: FakeClock) -> Iterator[str]:
+    with serve_hike(hike, access_token="acc", clock=clock, token_ttl=10**9) as url:
+        yield url
+
+
+def hike_client(url: str, clock: FakeClock) -> HikeClient:
+    return HikeClient("acc", base_url=url, clock=clock, sleep=lambda s: None)
+
+
+def test_a_crash_after_creating_the_sale_of_a_60_day_old_order_never_duplicates_it(
+    tmp_path: Path,
+) -> None:
+    w = make_world()
+    now = w.clock.now()
+    w.clock.set(now - timedelta(days=60))
+    oid = w.order("completed")
+    w.clock.set(now)
+    path = tmp_path / "ledger.db"
+    with hike_over_http(w.hike, w.clock) as url:
+        first = hike_client(url, w.clock)
+        write = first.write_sale
+
+        def write_then_die(draft: Any) -> Any:
+            write(draft)
+            raise Crash("killed after the create, before the ledger recorded it")
+
+        first.write_sale = write_then_die  # type: ignore[method-assign]
+        ledger = SqliteLedger(path, clock=w.clock)
+        syncer = Syncer(woo=w.woo, hike=first, ledger=ledger, clock=w.clock)
+        with pytest.raises(Crash):
+            syncer.historical_sync(now - timedelta(days=61), now, dry_run=False)
+        ledger.close()
+        first.close()
+        # A new process: a new client (knowing nothing of the draft), the same ledger.
+        w.clock.advance(600)
+        ledger = SqliteLedger(path, clock=w.clock)
+        with hike_client(url, w.clock) as second:
+            syncer = Syncer(woo=w.woo, hike=second, ledger=ledger, clock=w.clock)
+            report = syncer.historical_sync(now - timedelta(days=61), now, dry_run=False)
+        ledger.close()
+    assert report.ok, report.explain()
+    refs = Counter(s.external_reference for s in w.hike.sales())
+    assert refs == {f"woo:{oid}": 1}
+
+
+def test_the_fake_hike_looks_references_up_in_the_same_windows_as_the_client() -> None:
+    clock = FakeClock()
+    hike = FakeHike(clock=clock)
+    old = hike.record_sale([("MUG", 1, "5.00")], [("Cash", "5.00")])
+    assert hike.find_sales_by_reference(old.number) == []  # no reference
+    from hikewoo_core.hike import HikeSaleDraft
+
+    draft = HikeSaleDraft(
+        fulfilment_status=F.COMPLETED,
+        payment_status=P.PAID,
+        total=Decimal("5.00"),
+        outlet_id=1,
+        register_id=1,
+        external_reference="woo:9",
+        transaction_date=clock.now() - timedelta(days=60),
+    )
+    sale = hike.write_sale(draft)
+    assert hike.find_sales_by_reference("woo:9") == []  # outside the last two days
+    assert hike.find_sales_by_reference("woo:9", around=draft.transaction_date) == [sale]
+
+
+# -- 4. writes slower than the lease ----------------------------------------------------
+
+
+def test_a_write_slower_than_the_lease_does_not_let_a_second_process_in(
+    tmp_path: Path,
+) -> None:
+    """Real time, generous margins: the lease is renewed while the slow write runs."""
+    clock = FakeClock()
+    woo, hike = FakeWooCommerce(clock=clock), FakeHike(clock=clock)
+    hike.add_product("MUG", stock=10)
+    line = {"product_id": 7, "name": "Mug", "sku": "MUG", "quantity": 1, "total": "5.00"}
+    oid = woo.add_order({"status": "completed", "line_items": [line]})
+    settings = SyncSettings(lease_seconds=0.4, sync_from=clock.now() - timedelta(days=1))
+    path = tmp_path / "ledger.db"
+    started, proceed = threading.Event(), threading.Event()
+    write = hike.write_sale
+
+    def slow_write(draft: Any) -> Any:
+        started.set()
+        proceed.wait(5)  # the request hangs for longer than the lease
+        return write(draft)
+
+    a = Syncer(woo=woo, hike=hike, ledger=SqliteLedger(path), settings=settings, owner="a")
+    b = Syncer(woo=woo, hike=hike, ledger=SqliteLedger(path), settings=settings, owner="b")
+    hike.write_sale = slow_write  # type: ignore[method-assign]
+    errors: list[BaseException] = []
+
+    def run_a() -> None:
+        try:
+            a.sync_woo_order(oid)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run_a)
+    thread.start()
+    assert started.wait(5)
+    time.sleep(1.0)  # more than twice the lease
+    hike.write_sale = write  # type: ignore[method-assign]  # b's requests are quick
+    with pytest.raises(LeaseError):
+        b.sync_woo_order(oid)
+    proceed.set()
+    thread.join(5)
+    assert errors == []
+    assert Counter(s.external_reference for s in hike.sales()) == {f"woo:{oid}": 1}
+
+
+# -- 5. a gateway answers 504 while the origin commits later ---------------------------------
+
+
+def test_a_504_on_a_create_whose_origin_commits_later_never_duplicates_the_sale() -> None:
+    """Real time: the gateway answers 504 at once, the origin commits 0.4 s later."""
+    clock = FakeClock()
+    woo, hike = FakeWooCommerce(clock=clock), FakeHike(clock=clock)
+    line = {"product_id": 7, "name": "Mug", "sku": "MUG", "quantity": 1, "total": "5.00"}
+    oid = woo.add_order({"status": "completed", "line_items": [line]})
+    write = hike.write_sale
+    timers: list[threading.Timer] = []
+
+    def gateway_504(draft: Any) -> Any:
+        hike.write_sale = write  # type: ignore[method-assign]  # once
+        timers.append(threading.Timer(0.4, write, (draft,)))
+        timers[-1].start()
+        raise OutcomeUnknownError("gateway answered HTTP 504", attempts=1)
+
+    hike.write_sale = gateway_504  # type: ignore[method-assign]
+    settings = SyncSettings(sync_from=clock.now() - timedelta(days=1))
+    syncer = Syncer(woo=woo, hike=hike, settings=settings, clock=clock)  # default settling
+    report = syncer.sync_woo_order(oid)
+    for timer in timers:
+        timer.join()
+    assert Counter(s.external_reference for s in hike.sales()) == {f"woo:{oid}": 1}
+    [applied] = report.applied
+    assert applied.recovered
+
+
+@pytest.mark.parametrize("method", ["write_sale", "write_order"])
+def test_the_fakes_model_a_gateway_504_whose_origin_commits_later(method: str) -> None:
+    w = make_world()
+    if method == "write_sale":
+        oid = w.order("completed")
+        w.hike.fail_next(method, OutcomeUnknownError("HTTP 504", attempts=1), commit_after=1.5)
+        report = w.syncer.sync_woo_order(oid)
+        created = [s for s in w.hike.sales() if s.external_reference == f"woo:{oid}"]
+    else:
+        pos = w.hike.record_sale([("MUG", 1, "12.50")], [("Cash", "12.50")])
+        w.woo.fail_next(method, OutcomeUnknownError("HTTP 504", attempts=1), commit_after=1.5)
+        report = w.syncer.sync_hike_sale(pos.id)
+        created = w.woo.find_orders_by_meta("_hike_sale_id", str(pos.id))
+    assert len(created) == 1
+    assert [a.recovered for a in report.applied] == [True]
+
+
+# -- 6. a lay-by paid off ten days later -------------------------------------------------
+
+
+def test_a_hike_sale_that_settles_ten_days_later_becomes_a_woocommerce_order(
+    tmp_path: Path,
+) -> None:
+    w = make_world()
+    layby = w.hike.record_sale([("MUG", 2, "12.50")], [("Cash", "5.00")], status=F.LAYBY)
+    with hike_over_http(w.hike, w.clock) as url, hike_client(url, w.clock) as hike:
+        ledger = SqliteLedger(tmp_path / "l.db", clock=w.clock)
+        syncer = Syncer(woo=w.woo, hike=hike, ledger=ledger, clock=w.clock)
+        w.tick(60)
+        assert syncer.sync_changes().ok
+        assert w.woo.orders() == []  # a lay-by does not sync
+        for _ in range(10):
+            w.tick(86_400)
+            syncer.sync_changes()
+        paid = (HikePayment(payment_type_name="Cash", amount=Decimal("25.00")),)
+        w.hike.write_sale_status(layby.id, F.COMPLETED, P.PAID, paid)  # paid off
+        w.tick(3600)
+        report = syncer.sync_changes()
+    assert report.ok, report.explain()
+    [order] = w.woo.orders()
+    assert order.meta("_hike_sale_id") == str(layby.id)
+    assert (order.status, order.total) == ("completed", Decimal("25.00"))
+
+
+# -- 7. one bad record never stops a run ------------------------------------------------
+
+
+class OneAbsurdOrder:
+    """A WooCommerce port whose store holds one order with an absurd total (a plugin or
+    an import wrote it; the REST parser would refuse it, so it is injected past it)."""
+
+    def __init__(self, woo: FakeWooCommerce, bad_id: int) -> None:
+        self._woo, self.bad_id = woo, bad_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._woo, name)
+
+    def _bad(self, order: WooOrder) -> WooOrder:
+        if order.id != self.bad_id:
+            return order
+        return attrs.evolve(order, total=Decimal("1E+30"))
+
+    def read_order(self, order_id: int) -> WooOrder:
+        return self._bad(self._woo.read_order(order_id))
+
+    def read_orders(self, **window: Any) -> Iterator[WooOrder]:
+        return (self._bad(o) for o in self._woo.read_orders(**window))
+
+
+def test_an_order_that_breaks_the_planner_is_reported_and_the_run_goes_on() -> None:
+    w = make_world()
+    good1, bad, good2 = w.order("completed"), w.order("completed"), w.order("completed")
+    w.syncer.woo = OneAbsurdOrder(w.woo, bad)  # type: ignore[assignment]
+    w.tick()
+    report = w.syncer.sync_changes()
+    assert {s.external_reference for s in w.hike.sales()} == {f"woo:{good1}", f"woo:{good2}"}
+    [failure] = report.failures
+    assert str(bad) in failure.subject
+    w.tick()
+    again = w.syncer.sync_changes()  # kept for retry: reported again, the rest is done
+    assert [f.subject for f in again.failures] == [failure.subject]
+    assert len(w.hike.sales()) == 2
+
+
+@pytest.mark.parametrize("total", ["1E+30", "1e400", "123456789012345678901234567890.00", "-1E+30"])
+def test_absurd_amounts_are_refused_at_parse_time(total: str) -> None:
+    body = {
+        "id": 1,
+        "status": "completed",
+        "currency": "USD",
+        "total": total,
+        "date_created_gmt": "2026-11-27T02:08:10",
+        "date_modified_gmt": "2026-11-27T02:08:10",
+    }
+    with pytest.raises(PayloadError) as info:
+        parse_woo_order(body)
+    assert info.value.paths == ("$.total",)
+
+
+# -- 8. stock follows the end state, not the path -----------------------------------------
+
+
+@pytest.mark.parametrize("path", [["cancelled"], ["processing", "cancelled"]])
+def test_hike_stock_does_not_depend_on_the_statuses_the_sync_observed(path: list[str]) -> None:
+    w = make_world()
+    before = w.hike.stock("MUG")
+    oid = w.order(path[0], (("MUG", 3, "12.50"),))
+    w.syncer.sync_woo_order(oid)
+    for status in path[1:]:
+        w.tick()
+        w.woo.set_status(oid, status)
+        w.syncer.sync_woo_order(oid)
+    assert w.hike.stock("MUG") == before
+    [sale] = w.hike.sales()
+    assert (sale.fulfilment_status, sale.payment_status) == (F.VOIDED, P.VOIDED)
+
+
+def test_a_historical_sync_takes_no_stock_for_cancelled_orders_and_lists_unknown_skus() -> None:
+    w = make_world()
+    now = w.clock.now()
+    w.clock.set(now - timedelta(days=3))
+    w.order("cancelled", (("MUG", 3, "12.50"),))
+    w.order("completed", (("MUG", 1, "12.50"), ("GIFTCARD", 1, "20.00")))
+    w.clock.set(now)
+    before = w.hike.stock("MUG")
+    preview = w.syncer.historical_sync(now - timedelta(days=4), now)
+    impact = preview.stock_impact
+    assert impact is not None
+    assert impact.units == {"MUG": 1}
+    assert impact.unknown == {"GIFTCARD": 1}
+    assert "GIFTCARD" in impact.explain()
+    w.syncer.historical_sync(now - timedelta(days=4), now, dry_run=False)
+    assert w.hike.stock("MUG") == before - 1
+
+
+# -- 9. Hike -> WooCommerce never loses a line -------------------------------------------
+
+
+def test_a_hike_sale_with_a_sku_woocommerce_does_not_know_is_refused_with_a_reason() -> None:
+    w = make_world()  # WooCommerce sells MUG, not NOT-IN-WOO
+    sale = w.hike.record_sale([("MUG", 1, "12.50"), ("NOT-IN-WOO", 1, "5.00")], [("Cash", "17.50")])
+    report = w.syncer.sync_hike_sale(sale.id)
+    [reject] = report.plan.of_type(Reject)
+    assert "NOT-IN-WOO" in reject.reason
+    assert w.woo.orders() == []
+
+
+def test_a_hike_sale_with_known_skus_becomes_an_order_of_those_products() -> None:
+    w = make_world()  # WooCommerce sells MUG, TEA and SER-1
+    mug = w.woo.find_product("MUG")
+    assert mug is not None
+    sale = w.hike.record_sale([("MUG", 2, "12.50")], [("Cash", "25.00")])
+    report = w.syncer.sync_hike_sale(sale.id)
+    assert report.plan.of_type(CreateWooOrder)
+    [order] = w.woo.orders()
+    [line] = order.line_items
+    assert (line.product_id, line.name, line.quantity, line.total) == (
+        mug.id,
+        "Product MUG",
+        2,
+        Decimal("25.00"),
+    )
+
+
+def test_unknown_skus_become_named_custom_lines_when_the_setting_says_so() -> None:
+    w = make_world(settings=SyncSettings(unknown_sku="custom_line"))
+    sale = w.hike.record_sale([("MUG", 1, "12.50"), ("NOT-IN-WOO", 1, "5.00")], [("Cash", "17.50")])
+    w.syncer.sync_hike_sale(sale.id)
+    [order] = w.woo.orders()
+    assert order.total == Decimal("17.50")
+    assert [li.name for li in order.line_items] == ["Product MUG"]
+    assert [(f.name, f.total) for f in order.fee_lines] == [("NOT-IN-WOO", Decimal("5.00"))]
+
+
+# -- 10. lines that do not account for the total ----------------------------------------
+
+
+def test_an_order_with_no_line_items_is_refused_with_a_reason() -> None:
+    w = make_world()
+    oid = w.order("completed", ())
+    report = w.syncer.process_order(w.woo.read_order(oid))
+    [reject] = report.plan.of_type(Reject)
+    assert "no line items" in reject.reason
+    assert w.hike.sales() == []
+
+
+def test_shipping_and_fees_become_explicit_lines_so_the_sale_adds_up() -> None:
+    w = make_world()
+    oid = w.woo.add_order(
+        {
+            "status": "completed",
+            "line_items": [{"id": 1, "product_id": 100, "name": "Mug", "sku": "MUG",
+                            "quantity": 2, "total": "25.00"}],
+            "shipping_lines": [{"id": 2, "method_id": "flat_rate", "method_title": "Flat rate",
+                                "total": "4.50"}],
+            "fee_lines": [{"id": 3, "name": "Gift wrap", "total": "1.00"}],
+        }
+    )  # fmt: skip
+    w.syncer.sync_woo_order(oid)
+    [sale] = w.hike.sales()
+    assert sale.total == Decimal("30.50")
+    assert sum((li.total for li in sale.lines), Decimal(0)) == sale.total
+    assert [li.title for li in sale.lines][1:] == ["Shipping: Flat rate", "Fee: Gift wrap"]
+
+
+def test_an_order_whose_lines_do_not_account_for_its_total_is_refused() -> None:
+    w = make_world()
+    oid = w.woo.add_order(
+        {
+            "status": "completed",
+            "total": "99.00",
+            "line_items": [
+                {
+                    "id": 1,
+                    "product_id": 100,
+                    "name": "Mug",
+                    "sku": "MUG",
+                    "quantity": 2,
+                    "total": "25.00",
+                }
+            ],
+        }
+    )
+    report = w.syncer.process_order(w.woo.read_order(oid))
+    [mismatch] = report.plan.of_type(Mismatch)
+    assert "99.00" in mismatch.describe()
+    assert w.hike.sales() == []

@@ -1,0 +1,171 @@
+"""Backfill over ties in arbitrary order: every order processed exactly once (issue 11.1).
+
+Real WooCommerce sorts ``orderby=modified`` by the modified *second* only: orders
+modified in the same second come back in arbitrary id order (148 out-of-order pairs among
+340 orders on a real 10.0.2 store), and a backfill that skipped every order whose
+``(date_modified_gmt, id)`` was not above the last one processed 41 of them and
+reported success. These tests feed a backfill the orders with ties shuffled, as a real
+store answers, interrupt it at random points and resume it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from hikewoo_core import Partition, SqliteLedger
+from hikewoo_core.woo.models import WooOrder
+
+from ._world import ADA, World, make_world
+
+UTC = timezone.utc
+
+
+class Crash(BaseException):
+    """The worker dies (nothing in the library catches a BaseException)."""
+
+
+class TiesShuffled:
+    """A WooCommerce port that answers like the real store: by the modified second,
+    ties in an arbitrary (seeded) order that changes from one read to the next."""
+
+    def __init__(self, woo: Any, seed: int) -> None:
+        self._woo = woo
+        self._rng = random.Random(seed)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._woo, name)
+
+    def read_orders(self, **window: Any) -> Iterator[WooOrder]:
+        orders = list(self._woo.read_orders(**window))
+        keys = {o.id: self._rng.random() for o in orders}
+        orders.sort(key=lambda o: (o.date_modified_gmt, keys[o.id]))
+        return iter(orders)
+
+
+def crowded_history(w: World, n: int, per_second: int) -> tuple[datetime, datetime]:
+    """``n`` completed orders created before the sync started, ``per_second`` of them
+    stamped in each second (a batch import does that)."""
+    now = w.clock.now()
+    start = now - timedelta(days=30)
+    for i in range(n):
+        stamp = (start + timedelta(seconds=i // per_second)).strftime("%Y-%m-%dT%H:%M:%S")
+        line = {"product_id": 100, "name": "Mug", "sku": "MUG", "quantity": 1 + i % 3,
+                "total": str(Decimal("12.50") * (1 + i % 3))}  # fmt: skip
+        w.woo.add_order(
+            {
+                "status": "completed",
+                "currency": "USD",
+                "billing": ADA,
+                "line_items": [line],
+                "date_created_gmt": stamp,
+                "date_modified_gmt": stamp,
+            }
+        )
+    stamps = Counter(o.date_modified_gmt for o in w.woo.orders())
+    assert max(stamps.values()) == min(per_second, n), "the orders share their seconds"
+    return start - timedelta(hours=1), now
+
+
+def shuffled_world(seed: int, ledger: Any = None) -> World:
+    w = make_world(ledger=ledger)
+    w.syncer.woo = TiesShuffled(w.woo, seed)  # type: ignore[assignment]
+    return w
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_backfill_over_shuffled_ties_processes_every_order_once(seed: int, dry_run: bool) -> None:
+    w = shuffled_world(seed)
+    after, before = crowded_history(w, 120, per_second=40)
+    processed: list[int] = []
+    process = w.syncer.process_order
+
+    def spy(order: WooOrder, **kw: Any) -> Any:
+        processed.append(order.id)
+        return process(order, **kw)
+
+    w.syncer.process_order = spy  # type: ignore[method-assign]
+    report = w.syncer.backfill(after, before, dry_run=dry_run)
+    assert report.complete
+    assert sorted(processed) == sorted(o.id for o in w.woo.orders())
+    assert (report.done, report.created) == (120, 120)
+    if not dry_run:
+        assert len(w.hike.sales()) == 120
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_backfill_interrupted_at_random_points_and_resumed_processes_each_order_once(
+    seed: int, tmp_path: Any
+) -> None:
+    path = tmp_path / "ledger.db"
+    w = shuffled_world(seed, ledger=lambda clock: SqliteLedger(path, clock=clock))
+    after, before = crowded_history(w, 150, per_second=25)
+    rng = random.Random(seed)
+    writes = Counter[str]()
+    original = w.hike.write_sale
+    deaths = sorted(rng.sample(range(1, 150), 4))
+
+    def dying(draft: Any) -> Any:
+        writes["n"] += 1
+        if deaths and writes["n"] == deaths[0]:
+            deaths.pop(0)
+            raise Crash("worker killed")
+        return original(draft)
+
+    w.hike.write_sale = dying  # type: ignore[method-assign]
+    runs = 0
+    while True:
+        runs += 1
+        assert runs < 10, "the backfill never finished"
+        try:
+            report = w.syncer.backfill(after, before, checkpoint_every=rng.randint(1, 30))
+        except Crash:
+            w.ledger.close()  # type: ignore[attr-defined]
+            w.ledger = SqliteLedger(path, clock=w.clock)
+            w.resync()
+            w.syncer.woo = TiesShuffled(w.woo, seed + runs)  # type: ignore[assignment]
+            continue
+        break
+    assert report.complete
+    assert runs == 5  # four deaths, then the run that finished
+    refs = Counter(s.external_reference for s in w.hike.sales())
+    assert len(refs) == 150, "every order synced"
+    assert set(refs.values()) == {1}, "none twice"
+    again = w.syncer.backfill(after, before)
+    assert again.complete
+    assert len(w.hike.sales()) == 150
+    w.ledger.close()  # type: ignore[attr-defined]
+
+
+def test_a_partition_resumes_from_a_checkpoint_in_the_middle_of_a_crowded_second() -> None:
+    w = shuffled_world(11)
+    after, before = crowded_history(w, 60, per_second=60)  # all 60 in one second
+    seen: list[int] = []
+
+    def stop_at_17(p: Any) -> None:
+        if p.done == 17:
+            raise Crash("stopped")
+
+    with pytest.raises(Crash):
+        w.syncer.backfill(after, before, checkpoint_every=5, progress=stop_at_17)
+    process = w.syncer.process_order
+
+    def spy(order: WooOrder, **kw: Any) -> Any:
+        seen.append(order.id)
+        return process(order, **kw)
+
+    w.syncer.process_order = spy  # type: ignore[method-assign]
+    report = w.syncer.backfill_partition(Partition(after, before), checkpoint_every=5)
+    assert report.complete
+    assert report.resumed_from == 15
+    assert len(seen) == 45  # the 2 processed after the last checkpoint are planned again
+    assert len(set(seen)) == 45
+    assert len({s.external_reference for s in w.hike.sales()}) == 60
+    assert len(w.hike.sales()) == 60
