@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,9 +37,15 @@ class World:
         billing: dict[str, Any] | None = None,
         line_extra: dict[int, dict[str, Any]] | None = None,
         payment_method: str = "bacs",
+        age: timedelta | None = None,
+        tick: float = 2,
     ) -> int:
-        """Add a WooCommerce order (REST response form) and return its id."""
-        self.tick()
+        """Add a WooCommerce order (REST response form) and return its id.
+
+        ``age`` dates its creation that long ago (it is modified now); ``tick`` moves the
+        clock first (0: in the same second as what came before).
+        """
+        self.tick(tick)
         items = []
         for index, (sku, quantity, price) in enumerate(lines):
             item: dict[str, Any] = {
@@ -53,16 +60,18 @@ class World:
             }
             item.update((line_extra or {}).get(index, {}))
             items.append(item)
-        return self.woo.add_order(
-            {
-                "status": status,
-                "currency": "USD",
-                "billing": ADA if billing is None else billing,
-                "line_items": items,
-                "payment_method": payment_method,
-                "payment_method_title": "Direct bank transfer",
-            }
-        )
+        payload: dict[str, Any] = {
+            "status": status,
+            "currency": "USD",
+            "billing": ADA if billing is None else billing,
+            "line_items": items,
+            "payment_method": payment_method,
+            "payment_method_title": "Direct bank transfer",
+        }
+        if age is not None:
+            created = self.clock.now() - age
+            payload["date_created_gmt"] = created.strftime("%Y-%m-%dT%H:%M:%S")
+        return self.woo.add_order(payload)
 
     def resync(self, settings: SyncSettings | None = None) -> Syncer:
         """A new Syncer on the same ledger (as after a restart)."""

@@ -337,6 +337,44 @@ def test_an_order_that_breaks_the_planner_is_reported_and_the_run_goes_on() -> N
     assert len(w.hike.sales()) == 2
 
 
+def test_an_unreadable_order_in_a_listing_over_http_does_not_stop_the_run() -> None:
+    """The REST parser refuses the absurd order, the page's other orders sync, the bad
+    one is reported with its id and kept for retry: every later run goes on too."""
+    import httpx
+
+    from hikewoo_core.woo import WooClient
+
+    from ._woo_loopback import order_json, page_response
+
+    w = make_world()
+    now = w.clock.now()
+    line = {"id": 1, "product_id": 7, "name": "Mug", "sku": "MUG", "quantity": 1,
+            "subtotal": "5.00", "total": "5.00", "price": 5}  # fmt: skip
+    orders = [
+        order_json(i, now, status="completed", total="5.00", line_items=[line])
+        for i in (41, 42, 43)
+    ]
+    orders[1]["total"] = "1E+30"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/orders"):
+            return page_response(orders, 3, 1)
+        return httpx.Response(200, json=orders[1])  # a retry reads it by id: still bad
+
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    with WooClient("https://shop.test", "ck_x", "cs_x", client=http) as woo:
+        syncer = Syncer(woo=woo, hike=w.hike, ledger=w.ledger, clock=w.clock)
+        w.tick(5)
+        report = syncer.sync_changes()
+        w.tick(5)
+        again = syncer.sync_changes()
+    assert {s.external_reference for s in w.hike.sales()} == {"woo:41", "woo:43"}
+    [failure] = report.failures
+    assert (failure.side, failure.record_id, failure.error_type) == ("woo", 42, "PayloadError")
+    assert "$.total" in failure.error
+    assert [f.record_id for f in again.failures] == [42]  # retried by id, still reported
+
+
 @pytest.mark.parametrize("total", ["1E+30", "1e400", "123456789012345678901234567890.00", "-1E+30"])
 def test_absurd_amounts_are_refused_at_parse_time(total: str) -> None:
     body = {
@@ -368,6 +406,30 @@ def test_hike_stock_does_not_depend_on_the_statuses_the_sync_observed(path: list
     assert w.hike.stock("MUG") == before
     [sale] = w.hike.sales()
     assert (sale.fulfilment_status, sale.payment_status) == (F.VOIDED, P.VOIDED)
+
+
+@pytest.mark.parametrize(
+    "path", [["refunded"], ["processing", "refunded"], ["processing", "completed", "refunded"]]
+)
+def test_a_refunded_sale_records_the_payment_whatever_statuses_the_sync_saw(
+    path: list[str],
+) -> None:
+    """Found by the state machine's oracle: seen processing, then refunded, the sale kept
+    no payment, while first seen refunded it records the money received."""
+    w = make_world()
+    oid = w.order("completed" if path[0] == "refunded" else path[0])
+    if path[0] == "refunded":
+        w.woo.set_status(oid, "refunded")
+    w.syncer.sync_woo_order(oid)
+    for status in path[1:]:
+        w.tick()
+        w.woo.set_status(oid, status)
+        w.syncer.sync_woo_order(oid)
+    sale = next(s for s in w.hike.sales() if s.refund_of is None)
+    assert (sale.fulfilment_status, sale.payment_status) == (F.REFUNDED, P.REFUNDED)
+    assert [p.amount for p in sale.payments] == [Decimal("33.00")]
+    refunds = [s.total for s in w.hike.sales() if s.refund_of == sale.id]
+    assert refunds == [Decimal("-33.00")]
 
 
 def test_a_historical_sync_takes_no_stock_for_cancelled_orders_and_lists_unknown_skus() -> None:

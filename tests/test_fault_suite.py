@@ -11,7 +11,16 @@ server, drawing evenly among every kind of fault:
 - ``reset``: the connection closed before the request is performed;
 - ``lost answer``: the request performed (the write happened), the connection then closed;
 - ``timeout``: no answer within the client's read timeout, the request not performed;
-- ``timeout after write``: the request performed, the answer withheld past the timeout.
+- ``timeout after write``: the request performed, the answer withheld past the timeout;
+- ``504, late commit``: a gateway answers 504 at once while the origin performs the
+  request 0.05 to 0.4 s later (the Syncer settles an unknown outcome, really waiting,
+  before it writes again).
+
+The world is the real one: a quarter of the orders were created 60 days before they
+sync, some change in the same second as the one before, ties come in arbitrary order,
+and lay-bys are paid off eight days after they were rung up (outside every window of
+recent Hike changes). Beyond equality with the fault-free run, the end state must satisfy
+the seed's rules as :func:`tests._oracle.check_end_state` states them.
 
 The scenario (WooCommerce orders going through status changes and refunds, Hike POS sales
 paid with split tenders and refunded) runs in phases; after each phase ``sync_changes()``
@@ -24,9 +33,11 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,12 +46,24 @@ import attrs
 import httpx
 import pytest
 
-from hikewoo_core import HikeWooError, MemoryLedger, RetriesExhaustedError, SqliteLedger, Syncer
-from hikewoo_core.hike import HikeClient
+from hikewoo_core import (
+    HikeWooError,
+    MemoryLedger,
+    RetriesExhaustedError,
+    SqliteLedger,
+    Syncer,
+    SyncSettings,
+)
+from hikewoo_core._retry import SettlePolicy
+from hikewoo_core.hike import FulfilmentStatus as F
+from hikewoo_core.hike import HikeClient, HikePayment
+from hikewoo_core.hike import PaymentStatus as P
 from hikewoo_core.sync import RETRY_CHECKPOINT
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce, FaultPlan, HttpFault
 from hikewoo_core.translate import HIKE_REFUND_META, HIKE_SALE_META
 from hikewoo_core.woo import WooClient
+
+from ._oracle import check_end_state
 
 ORDERS = 180
 SALES = 36
@@ -48,6 +71,10 @@ RATE = 0.10
 #: The client's read timeout, and how long a "timeout" fault keeps the answer back.
 READ_TIMEOUT = 0.1
 STALL = 0.2
+#: How much later than the gateway's 504 the origin commits, and how long (really) the
+#: Syncer looks for the record before writing again: the settle period covers it.
+LATE_COMMIT = (0.05, 0.4)
+SETTLE = SettlePolicy(delays=(0.1, 0.2, 0.4))
 
 CUSTOMER = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
 
@@ -76,6 +103,7 @@ class Faults(FaultPlan):
             drop=True,
             drop_after=True,
             timeout=STALL,
+            late_commit=LATE_COMMIT,
         )
         self.randomly(share, statuses=(429,), retry_after=1)
 
@@ -96,11 +124,14 @@ KINDS = (
     "lost answer",
     "timeout",
     "timeout after write",
+    "504, late commit",
 )
 
 
 def kind(fault: HttpFault) -> str:
     """The name of a fault, as the report counts them."""
+    if fault.commit_after is not None:
+        return "504, late commit"
     if fault.stall:
         return "timeout after write" if fault.after else "timeout"
     if fault.drop:
@@ -122,10 +153,12 @@ class Stores:
     def tick(self, seconds: float = 1) -> None:
         self.clock.advance(seconds)
 
-    def order(self, status: str, quantity: int) -> int:
-        self.tick()
+    def order(self, status: str, quantity: int, *, days_old: int = 0, tick: int = 1) -> int:
+        self.tick(tick)
+        created = self.clock.now() - timedelta(days=days_old)
         return self.woo.add_order(
             {
+                "date_created_gmt": created.strftime("%Y-%m-%dT%H:%M:%S"),
                 "status": status,
                 "currency": "USD",
                 "billing": CUSTOMER,
@@ -147,15 +180,19 @@ def scenario(stores: Stores, seed: int = 11) -> list[Callable[[], None]]:
     rnd = random.Random(seed)
     orders: list[int] = []
     sales: list[int] = []
+    laybys: list[int] = []
 
     def create() -> None:
         for i in range(ORDERS):
             status = rnd.choice(["processing", "completed", "on-hold", "pending"])
-            orders.append(stores.order(status, 1 + i % 3))
+            old = 60 if i % 4 == 0 else 0  # created 60 days before it syncs
+            orders.append(stores.order(status, 1 + i % 3, days_old=old, tick=i % 5 and 1))
         for i in range(SALES):
             stores.tick()
             tenders = [("Cash", "10.00"), ("Card", "15.00")] if i % 2 else [("Card", "25.00")]
-            sales.append(stores.hike.record_sale([("MUG", 2, "12.50")], tenders).id)
+            status = F.LAYBY if i % 9 == 4 else F.COMPLETED  # paid off in the last phase
+            sale = stores.hike.record_sale([("MUG", 2, "12.50")], tenders, status=status)
+            (laybys if status is F.LAYBY else sales).append(sale.id)
 
     def change() -> None:
         for oid in orders:
@@ -173,6 +210,10 @@ def scenario(stores: Stores, seed: int = 11) -> list[Callable[[], None]]:
             stores.hike.refund_sale(sale_id, amount=Decimal("5.00"))
 
     def finish() -> None:
+        stores.tick(8 * 86_400)  # beyond the week Hike's listing looks back
+        paid = (HikePayment(payment_type_name="Cash", amount=Decimal("25.00")),)
+        for sale_id in laybys:
+            stores.hike.write_sale_status(sale_id, F.COMPLETED, P.PAID, paid)
         for oid in orders:
             order = stores.woo.read_order(oid)
             stores.tick()
@@ -227,8 +268,20 @@ def served(
         )
         store = SqliteLedger(ledger, clock=stores.clock)
         stack.callback(store.close)
+
+        def settle(seconds: float) -> None:  # really wait: a late commit is real time
+            time.sleep(seconds)
+            stores.clock.advance(seconds)
+
+        settings = SyncSettings(sync_from=stores.clock.now() - timedelta(days=90))
         yield Syncer(
-            woo=woo, hike=hike, ledger=store, clock=stores.clock, sleep=stores.clock.advance
+            woo=woo,
+            hike=hike,
+            ledger=store,
+            clock=stores.clock,
+            settings=settings,
+            settle=SETTLE,
+            sleep=settle,
         )
 
 
@@ -276,7 +329,9 @@ def run(tmp: Path, seed: int | None) -> Outcome:
                     break
             else:
                 pytest.fail(f"the sync did not converge in {MAX_RUNS} runs")
+    counts = check_end_state(stores.woo, stores.hike)
     outcome = Outcome(snapshot(stores), duplicates(stores), runs, failed_runs, failures)
+    outcome.state["counts"] = dict(counts)
     for side, plan in plans.items():
         outcome.requests += len(plan.requests)
         for method, path, fault in plan.hits:

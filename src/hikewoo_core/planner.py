@@ -64,6 +64,7 @@ __all__ = [
 
 WOO_TERMINAL = frozenset({"refunded", "cancelled", "trash"})
 HIKE_TERMINAL = frozenset({FulfilmentStatus.REFUNDED, FulfilmentStatus.VOIDED})
+_MONEY_RECEIVED = frozenset({PaymentStatus.PAID, PaymentStatus.REFUNDED})
 _PARTIAL = frozenset(
     {
         FulfilmentStatus.LAYBY,
@@ -323,7 +324,9 @@ def _plan_linked_order(state: WooOrderState, settings: SyncSettings, subject: st
         else:
             payments: tuple[HikePayment, ...] | None = None
             note = ""
-            if target.payment is PaymentStatus.PAID and not sale.payments:
+            # Money received: Paid, or Refunded (paid, then refunded); recorded once, as
+            # when the order is first seen in that status (the end state, not the path).
+            if target.payment in _MONEY_RECEIVED and not sale.payments:
                 payments = (
                     HikePayment(payment_type_name=settings.woo_payment_label, amount=order.total),
                 )

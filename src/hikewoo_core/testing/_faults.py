@@ -32,7 +32,7 @@ class Call(NamedTuple):
 
 @attrs.frozen
 class _Fault:
-    exc: Exception
+    exc: BaseException
     after_write: bool = False
     commit_after: float | None = None
 
@@ -53,7 +53,7 @@ class PortRecorder:
     def fail_next(
         self,
         method_name: str,
-        exc: Exception,
+        exc: BaseException,
         *,
         after_write: bool = False,
         commit_after: float | None = None,
@@ -68,12 +68,14 @@ class PortRecorder:
         ``seconds`` on (checked at every port call and inspection): a gateway that
         answers 504 while the origin commits later. Pass
         :class:`~hikewoo_core.OutcomeUnknownError` as ``exc`` to play it as the clients
-        report it. Several faults for one method fire in the order queued.
+        report it; a ``BaseException`` that is not an ``Exception`` plays a killed
+        process (nothing in the library catches it). Several faults for one method
+        fire in the order queued.
         """
         if method_name not in self.PORT_METHODS:
             known = ", ".join(sorted(self.PORT_METHODS))
             raise ValueError(f"{method_name!r} is not a port method of this fake ({known})")
-        if not isinstance(exc, Exception):
+        if not isinstance(exc, BaseException):
             raise TypeError(f"exc must be an exception instance, got {type(exc).__name__}")
         if commit_after is not None and (after_write or not commit_after >= 0):
             raise ValueError("commit_after must be >= 0 seconds, and not with after_write")
