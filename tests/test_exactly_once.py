@@ -22,6 +22,7 @@ import attrs
 import pytest
 
 from hikewoo_core import (
+    ApiError,
     LeaseError,
     OutcomeUnknownError,
     PayloadError,
@@ -373,6 +374,23 @@ def test_an_unreadable_order_in_a_listing_over_http_does_not_stop_the_run() -> N
     assert (failure.side, failure.record_id, failure.error_type) == ("woo", 42, "PayloadError")
     assert "$.total" in failure.error
     assert [f.record_id for f in again.failures] == [42]  # retried by id, still reported
+
+
+def test_a_run_that_fails_half_way_keeps_the_failures_it_saw() -> None:
+    """Found by the fault suite (seed 5): the WooCommerce side moved its cursor past an
+    order whose sync failed, then reading the Hike window failed and the run raised, and
+    the failure was never saved for retry: the order stayed unsynced until it changed."""
+    w = make_world()
+    oid = w.order("completed")
+    w.tick(300)  # the order is older than the overlap of the next run's window
+    w.hike.fail_next("write_sale", ApiError(500, "http_500", "injected", {"status": 500}))
+    w.hike.fail_next("read_sales", ApiError(500, "http_500", "injected", {"status": 500}))
+    with pytest.raises(ApiError):
+        w.syncer.sync_changes()  # the order failed, then the Hike window could not be read
+    w.tick(3600)  # the next run's window no longer holds the order
+    report = w.syncer.sync_changes()
+    assert report.ok, report.explain()
+    assert [s.external_reference for s in w.hike.sales()] == [f"woo:{oid}"]
 
 
 @pytest.mark.parametrize("total", ["1E+30", "1e400", "123456789012345678901234567890.00", "-1E+30"])

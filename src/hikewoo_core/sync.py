@@ -356,15 +356,19 @@ class Syncer:
         now = self.clock().replace(microsecond=0) + timedelta(seconds=1)
         report = SyncReport()
         retry = Retry(self.ledger.get_checkpoint(RETRY_CHECKPOINT))
-        if self.settings.direction.woo_to_hike:
-            start = self._cursor(WOO_CURSOR)
-            orders = self.woo.read_orders(modified_after=start, modified_before=now)
-            report += self._batch(orders, self._woo_item, retry)
-            report += self._batch(retry.due("woo"), self._woo_again, retry)
-            self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
-        if self.settings.direction.hike_to_woo:
-            report += self._sync_hike_changes(now, retry)
-        retry.save(self.ledger)
+        try:
+            if self.settings.direction.woo_to_hike:
+                start = self._cursor(WOO_CURSOR)
+                orders = self.woo.read_orders(modified_after=start, modified_before=now)
+                report += self._batch(orders, self._woo_item, retry)
+                report += self._batch(retry.due("woo"), self._woo_again, retry)
+                self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
+            if self.settings.direction.hike_to_woo:
+                report += self._sync_hike_changes(now, retry)
+        finally:
+            # Even when reading a window fails half-way (the Hike side after the
+            # WooCommerce side moved its cursor), the failures seen so far are kept.
+            retry.save(self.ledger)
         return report
 
     def _sync_hike_changes(self, now: datetime, retry: Retry) -> SyncReport:
