@@ -123,23 +123,29 @@ def test_interrupted_backfill_resumes_without_redoing_or_skipping(
     assert len(set(planned)) == len(planned)
 
 
-def test_an_order_modified_during_the_backfill_is_caught_by_the_incremental_sync() -> None:
+def test_an_order_modified_during_the_backfill_is_read_again_by_its_next_pass() -> None:
     w = make_world()
     after, before = history(w, 6)
-    first = sorted(o.id for o in w.woo.orders())[0]
+    ids = sorted(o.id for o in w.woo.orders())
+    first, last = ids[0], ids[-1]
 
     def on_progress(p: Progress) -> None:
-        if p.done == 3:  # while the backfill runs, a processed order is refunded
-            w.tick()
+        if p.done == 3:  # while the backfill runs, a processed order is refunded, and
+            w.tick()  # one not processed yet is completed: both leave their place
             w.woo.set_status(first, "refunded")
+            w.woo.add_meta(last, "note", "changed while the backfill ran")
 
     report = w.syncer.backfill(after, before, progress=on_progress)
-    assert report.done == 6
-    w.tick()
-    w.syncer.sync_changes()
+    assert report.complete
+    assert report.done == 8  # six orders (one page), the two changed ones again
     sale = next(s for s in w.hike.sales() if s.external_reference == f"woo:{first}")
     assert sale.fulfilment_status.value == "Refunded"
     assert len([s for s in w.hike.sales() if s.refund_of == sale.id]) == 1
+    assert {s.external_reference for s in w.hike.sales() if s.refund_of is None} == {
+        f"woo:{i}" for i in ids
+    }
+    w.tick()
+    assert w.syncer.sync_changes().plan.is_empty
 
 
 def test_partitions_run_in_parallel_threads_on_one_sqlite_ledger(tmp_path: object) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core import Partition, SqliteLedger
+from hikewoo_core import HikeWooError, Partition, SqliteLedger
 from hikewoo_core.testing import FakeWooCommerce
 from hikewoo_core.woo.models import WooOrder
 
@@ -241,3 +241,77 @@ def test_a_backfill_over_http_of_the_real_tie_population_reads_every_order_once(
     assert report.complete
     assert len(seen) == len(set(seen)) == len(stamps) == 342
     assert tied <= set(seen)
+
+
+def test_an_order_modified_while_a_backfill_runs_over_http_is_not_left_behind() -> None:
+    """Found in review: a pass reads up to the store's "now" when it began; an order not
+    yet processed that a shop manager changed mid-run moved past that end, was never read,
+    and the partition said complete (sync_changes then skips it as historical)."""
+    from hikewoo_core import Syncer
+    from hikewoo_core.testing import serve_woo
+    from hikewoo_core.woo import WooClient
+
+    w = make_world()
+    after, before = crowded_history(w, 250, per_second=1)
+    victim = sorted(o.id for o in w.woo.orders())[200]  # on the third page
+    wall = lambda: w.clock.now().timestamp()  # noqa: E731 - OAuth timestamps, both sides
+    with (
+        serve_woo(w.woo, consumer_key="ck_x", consumer_secret="cs_x", clock=wall) as url,
+        WooClient(url, "ck_x", "cs_x", clock=wall) as woo,
+    ):
+        syncer = Syncer(woo=woo, hike=w.hike, ledger=w.ledger, clock=w.clock)
+
+        def change_it(p: Any) -> None:
+            if p.done == 150:
+                w.tick(5)
+                w.woo.set_status(victim, "refunded")
+
+        report = syncer.backfill(after, before, progress=change_it)
+    assert report.complete
+    sale = next(s for s in w.hike.sales() if s.external_reference == f"woo:{victim}")
+    assert sale.fulfilment_status.value == "Refunded"
+    assert len({s.external_reference for s in w.hike.sales() if s.refund_of is None}) == 250
+
+
+def test_a_failed_order_is_kept_retried_and_the_partition_is_not_complete_until_it_syncs() -> None:
+    """Found in review: a failed order was counted, then the partition was marked complete
+    and the order never synced (a rerun returned at once)."""
+    w = make_world()
+    after, before = crowded_history(w, 5, per_second=1)
+    write = w.hike.write_sale
+    calls = Counter[str]()
+
+    def down_on_the_third(draft: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] in (3, 6):  # the third sale, and its first retry at the end
+            raise ConnectionError("Hike is down")
+        return write(draft)
+
+    w.hike.write_sale = down_on_the_third  # type: ignore[method-assign]
+    first = w.syncer.backfill(after, before)
+    assert not first.complete
+    assert first.failed == 1
+    [(failed_id, reason)] = first.failures
+    assert "ConnectionError" in reason
+    assert len(w.hike.sales()) == 4
+    second = w.syncer.backfill(after, before)  # the next run retries it by id
+    assert second.complete
+    assert second.failed == 0
+    assert {s.external_reference for s in w.hike.sales()} == {f"woo:{o.id}" for o in w.woo.orders()}
+    assert f"woo:{failed_id}" in {s.external_reference for s in w.hike.sales()}
+    assert w.syncer.backfill(after, before).complete  # and it stays complete
+
+
+def test_a_port_that_returns_orders_out_of_order_is_refused_not_half_backfilled() -> None:
+    """Found in review: a port yielding newer orders first made a resumed backfill skip
+    the older ones; it is a broken promise of the port, and now a clear error."""
+
+    class NewestFirst(TiesShuffled):
+        def read_orders(self, **window: Any) -> Iterator[WooOrder]:
+            return iter(sorted(self._woo.read_orders(**window), key=lambda o: o.id)[::-1])
+
+    w = make_world()
+    w.syncer.woo = NewestFirst(w.woo, 0)  # type: ignore[assignment]
+    after, before = crowded_history(w, 4, per_second=1)
+    with pytest.raises(HikeWooError, match="oldest modification first"):
+        w.syncer.backfill(after, before)

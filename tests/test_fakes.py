@@ -355,9 +355,13 @@ def test_read_orders_windows(woo: FakeWooCommerce, clock: FakeClock) -> None:
         ids[1], ids[2]
     ]  # fmt: skip
     assert [o.id for o in woo.read_orders(created_after=t[0], created_before=t[1])] == [ids[0]]
-    lazy = woo.read_orders(modified_after=t[4])
-    woo.add_order(order_payload())  # after the call: not in its snapshot
+    lazy = woo.read_orders(modified_after=t[4])  # the window ends with this second
+    clock.advance(1)
+    later = woo.add_order(order_payload())  # a second later: for the next read
     assert [o.id for o in lazy] == [ids[0]]
+    live = woo.read_orders(modified_after=t[4])
+    same_second = woo.add_order(order_payload())  # read live, as over HTTP
+    assert sorted(o.id for o in live) == [ids[0], later, same_second]
     with pytest.raises(ValueError, match="timezone-aware"):
         woo.read_orders(modified_after=datetime(2026, 1, 1))
 

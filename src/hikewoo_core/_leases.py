@@ -40,7 +40,7 @@ class LeaseKeeper:
         self.ledger, self.owner, self.ttl = ledger, owner, ttl
         self.interval = ttl / 3
         self._held: dict[str, Fence] = {}
-        self._lost: set[str] = set()
+        self._lost: set[Fence] = set()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -54,12 +54,12 @@ class LeaseKeeper:
         with self._cond:
             if resource in self._held:
                 raise LeaseError(f"{resource} is being synced by another thread of {self.owner}")
-            token = self.ledger.acquire_lease(resource, self.owner, self.ttl)
-            if token is None:
+            token: object = self.ledger.acquire_lease(resource, self.owner, self.ttl)
+            if token is None or isinstance(token, bool) or not isinstance(token, int):
+                # None, or False from a ledger written to the old bool protocol
                 raise LeaseError(f"{resource} is being synced by another executor")
             fence = Fence(resource, self.owner, token)
             self._held[resource] = fence
-            self._lost.discard(resource)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._renew_forever, name=f"lease-{self.owner}", daemon=True
@@ -70,7 +70,9 @@ class LeaseKeeper:
         finally:
             with self._cond:
                 self._held.pop(resource, None)
-                self._lost.discard(resource)
+                self._lost.discard(fence)
+                if not self._held:
+                    self._cond.notify_all()  # the renewal thread may end now
             self.ledger.release_lease(resource, self.owner)
 
     def check(self, fence: Fence) -> None:
@@ -80,7 +82,7 @@ class LeaseKeeper:
         never starts another create.
         """
         with self._cond:
-            lost = fence.resource in self._lost
+            lost = fence in self._lost
         if lost or not self.ledger.renew_lease(fence, self.ttl):
             raise LeaseError(
                 f"the lease on {fence.resource} was taken over by another executor while "
@@ -105,8 +107,9 @@ class LeaseKeeper:
                     log.warning("renewing the lease on %s failed: %s", fence.resource, exc)
                     continue
                 if not kept:
-                    log.warning("the lease on %s was taken over", fence.resource)
                     with self._cond:
-                        self._lost.add(fence.resource)
+                        if self._held.get(fence.resource) == fence:  # not released meanwhile
+                            log.warning("the lease on %s was taken over", fence.resource)
+                            self._lost.add(fence)
             with self._cond:
                 self._cond.wait(self.interval)

@@ -125,47 +125,63 @@ class Unsettled:
 
     Hike lists sales by transaction date only, so a lay-by paid off ten days later, or a
     parked sale completed next month, never shows up in a window of recent changes.
-    Each run reads these again by id until they settle (any other status) or
-    ``horizon`` has passed since they were first seen. Saving re-reads the checkpoint
-    and merges, so syncers sharing a ledger keep each other's entries.
+    Runs read these again by id until they settle (any other status) or ``horizon`` has
+    passed since their transaction. Each is read again one minute after it was seen,
+    then at doubling intervals up to an hour: a shop with many parked sales does not pay
+    one read per sale on every run. Saving re-reads the checkpoint and merges, so
+    syncers sharing a ledger keep each other's entries.
     """
+
+    FIRST = timedelta(minutes=1)
+    LONGEST = timedelta(hours=1)
 
     def __init__(self, stored: Mapping[str, object] | None, now: datetime, horizon: timedelta):
         self.now, self.horizon = now, horizon
-        self.first_seen = _seen_map(stored)
-        self.added: dict[int, str] = {}
+        self.entries = _entries(stored)
+        self.changed: dict[int, dict[str, object]] = {}
         self.settled: set[int] = set()
 
     def due(self) -> list[Again]:
-        """The sales to read again, oldest first (those past the horizon are dropped)."""
-        keep = {
-            i: when
-            for i, when in self.first_seen.items()
-            if self.now - datetime.fromisoformat(when) <= self.horizon
-        }
-        self.settled |= set(self.first_seen) - set(keep)
-        return [Again("hike", i) for i in sorted(keep, key=lambda i: (keep[i], i))]
+        """The sales to read again now, oldest first (those past the horizon dropped)."""
+        due: list[tuple[str, int]] = []
+        for sale_id, entry in self.entries.items():
+            first = datetime.fromisoformat(str(entry["first"]))
+            if self.now - first > self.horizon:
+                self.settled.add(sale_id)
+            elif datetime.fromisoformat(str(entry["next"])) <= self.now:
+                due.append((str(entry["first"]), sale_id))
+        return [Again("hike", i) for _, i in sorted(due)]
 
-    def observe(self, sale: HikeSale) -> None:
-        """Watch ``sale`` if it is unsettled, forget it once it settled."""
+    def observe(self, sale: HikeSale, *, reread: bool = False) -> None:
+        """Watch ``sale`` if it is unsettled (``reread``: it was just read again by id, so
+        its next read backs off), forget it once it settled."""
         if sale.refund_of is not None:
             return
-        if sale.fulfilment_status in UNSETTLED:
-            if sale.id not in self.first_seen and sale.id not in self.added:
-                self.added[sale.id] = (sale.transaction_date or self.now).isoformat()
-            self.settled.discard(sale.id)
-        else:
+        if sale.fulfilment_status not in UNSETTLED:
             self.settled.add(sale.id)
-            self.added.pop(sale.id, None)
+            self.changed.pop(sale.id, None)
+            return
+        self.settled.discard(sale.id)
+        entry = self.changed.get(sale.id) or self.entries.get(sale.id)
+        if entry is None:
+            first = (sale.transaction_date or self.now).isoformat()
+            self.changed[sale.id] = {"first": first, "next": self._after(0), "n": 0}
+        elif reread:
+            n = int(str(entry.get("n", 0))) + 1
+            self.changed[sale.id] = {**entry, "next": self._after(n), "n": n}
+
+    def _after(self, n: int) -> str:
+        wait: timedelta = min(self.FIRST * 2 ** min(n, 16), self.LONGEST)
+        return (self.now + wait).isoformat()
 
     def forget(self, sale_id: int) -> None:
         """Stop watching a sale (it is gone)."""
         self.settled.add(sale_id)
-        self.added.pop(sale_id, None)
+        self.changed.pop(sale_id, None)
 
     def save(self, ledger: LedgerPort) -> None:
-        current = _seen_map(ledger.get_checkpoint(UNSETTLED_CHECKPOINT))
-        merged = {**current, **self.added}
+        current = _entries(ledger.get_checkpoint(UNSETTLED_CHECKPOINT))
+        merged = {**current, **self.changed}
         for sale_id in self.settled:
             merged.pop(sale_id, None)
         if merged != current:
@@ -173,16 +189,21 @@ class Unsettled:
             ledger.set_checkpoint(UNSETTLED_CHECKPOINT, value)
 
 
-def _seen_map(stored: Mapping[str, object] | None) -> dict[int, str]:
+def _entries(stored: Mapping[str, object] | None) -> dict[int, dict[str, object]]:
+    """``{sale id: {"first", "next", "n"}}`` from a checkpoint (a bare first-seen time,
+    as an earlier build wrote, is due at once)."""
     sales = (stored or {}).get("sales")
     if not isinstance(sales, Mapping):
         return {}
-    out: dict[int, str] = {}
+    out: dict[int, dict[str, object]] = {}
     for key, value in sales.items():
-        if isinstance(key, str) and key.isdigit() and isinstance(value, str):
-            try:
-                datetime.fromisoformat(value)
-            except ValueError:
-                continue
-            out[int(key)] = value
+        entry = {"first": value, "next": value, "n": 0} if isinstance(value, str) else value
+        if not (isinstance(key, str) and key.isdigit() and isinstance(entry, Mapping)):
+            continue
+        try:
+            datetime.fromisoformat(str(entry.get("first")))
+            datetime.fromisoformat(str(entry.get("next")))
+        except ValueError:
+            continue
+        out[int(key)] = dict(entry)
     return out

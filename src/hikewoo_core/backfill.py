@@ -17,8 +17,14 @@ grow with the number of orders: the report keeps counters, never the plans.
 - **Partitions**: :func:`partitions` splits a range into independent slices, each with its
   own checkpoint, so an orchestrator (Airflow, Dagster, Prefect, ``concurrent.futures``)
   can run them in parallel and retry each on its own.
-- **One bad order never stops a run**: any error while planning or applying an order is
-  counted, kept in :attr:`BackfillReport.failures` with the order's id, and the run goes on.
+- **One bad order never stops a run**: an order that fails (an error while reading,
+  planning or applying it) is reported with its id and reason, kept in the partition's
+  checkpoint, and read again by id at the end of this run and of every later run until
+  it syncs; the partition is not ``complete`` while one is left. The run goes on.
+- **Orders that change meanwhile**: a pass over the partition reads up to the store's
+  "now" when it began; an order modified while it runs leaves its place, so passes are
+  repeated from the position reached until one finds nothing new (at most 10 per run;
+  a partition that is still changing reports itself not complete and goes on next time).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._unreadable import Unreadable
-from .errors import ConfigurationError, describe
+from .errors import ApiError, ConfigurationError, HikeWooError, describe
 from .plan import (
     CreateHikeRefundSale,
     CreateHikeSale,
@@ -57,6 +63,9 @@ __all__ = [
 ]
 
 _MAX_FAILURES_KEPT = 100
+#: Passes over a partition before a run stops while orders keep changing (it reports
+#: itself not complete; the next run goes on from where it stopped).
+_MAX_PASSES = 10
 
 log = logging.getLogger("hikewoo_core.sync")
 
@@ -131,7 +140,12 @@ class Progress:
 
 @attrs.frozen(kw_only=True)
 class BackfillReport:
-    """Counters of one partition's run (no plans are kept: memory stays flat)."""
+    """Counters of one partition's run (no plans are kept: memory stays flat).
+
+    ``complete`` is true once every order of the partition has been read and none is
+    left failing; ``failed`` counts the orders still failing (kept for the next run),
+    ``failures`` lists up to 100 of them with the reason.
+    """
 
     partition: Partition
     done: int = 0
@@ -219,76 +233,157 @@ def run_backfill(
     settings = syncer.settings
     inventory = settings.update_inventory if update_inventory is None else update_inventory
     state: dict[str, Any] = {} if dry_run else syncer.ledger.get_checkpoint(partition.name) or {}
-    if state.get("complete"):
-        return BackfillReport(
-            partition=partition,
-            done=int(state.get("done", 0)),
-            resumed_from=int(state.get("done", 0)),
-            complete=True,
-            stock_impact=StockImpact(update_inventory=inventory),
+    run = _Run(syncer, partition, state, dry_run=dry_run, inventory=inventory)
+    if state.get("complete") and not run.failed:
+        return run.report(complete=True)
+    run.every, run.total, run.progress, run.clock = checkpoint_every, total, progress, clock
+    run.started = clock()
+    scanned = bool(state.get("scanned", state.get("complete")))
+    for _ in range(_MAX_PASSES if not scanned else 0):
+        if run.scan() == 0:  # a pass found nothing new: no order is left behind
+            scanned = True
+            break
+    run.retry_failed()
+    complete = scanned and not run.failed
+    run.save(complete=complete, scanned=scanned)
+    return run.report(complete=complete)
+
+
+class _Run:
+    """One run of a partition: the scan's passes, the failures, the counters."""
+
+    every: int = 100
+    total: int | None = None
+    progress: Callable[[Progress], None] | None = None
+    clock: Callable[[], float] = time.monotonic
+    started: float = 0.0
+
+    def __init__(
+        self,
+        syncer: Syncer,
+        partition: Partition,
+        state: Mapping[str, Any],
+        *,
+        dry_run: bool,
+        inventory: bool,
+    ) -> None:
+        self.syncer, self.partition, self.dry_run, self.inventory = (
+            syncer, partition, dry_run, inventory,
+        )  # fmt: skip
+        self.done = self.resumed = int(state.get("done", 0))
+        self.position = _Position(state)
+        self.failed: dict[int, str] = {
+            i: "failed in an earlier run" for i in state.get("failed") or () if type(i) is int
+        }
+        self.counts: Counter[str] = Counter()
+        self.units: Counter[str] = Counter()
+
+    def scan(self) -> int:
+        """One pass over the orders modified from the position on; how many it processed.
+
+        A pass ends where the store's "now" was when it began: an order modified while
+        the pass runs leaves its place and is read by the next pass.
+        """
+        processed = 0
+        orders = self.syncer.woo.read_orders(
+            created_after=self.partition.after,
+            created_before=self.partition.before,
+            modified_after=self.position.second,
         )
-    done = resumed = int(state.get("done", 0))
-    position = _Position(state)
-    counts: Counter[str] = Counter()
-    units: Counter[str] = Counter()
-    failures: list[tuple[int | None, str]] = []
-    started = clock()
+        for order in orders:
+            if isinstance(order, Unreadable):  # listed, but it does not parse
+                if order.id is not None and order.id not in self.failed:
+                    self._fail(order.id, describe(order.error))
+                    processed += 1
+                continue
+            if self.position.is_done(order):
+                continue  # processed before the interruption (or read twice)
+            second = self.position.second
+            if second is not None and order.date_modified_gmt < second:
+                raise HikeWooError(
+                    f"the WooCommerce port returned order {order.id} (modified "
+                    f"{order.date_modified_gmt.isoformat()}) after orders modified at "
+                    f"{second.isoformat()}: read_orders must return the oldest "
+                    "modification first, or a resumed backfill would skip orders"
+                )
+            self._process(order)
+            processed += 1
+            self.done += 1
+            self.position.advance(order)
+            if self.done % self.every == 0:
+                self.save(complete=False, scanned=False)
+            if self.progress is not None:
+                elapsed = self.clock() - self.started
+                self.progress(
+                    Progress(self.partition.name, self.done, self.total, elapsed, self.resumed)
+                )
+        return processed
 
-    def save(complete: bool) -> None:
-        if not dry_run:
-            value = {"done": done, "complete": complete, **position.as_json()}
-            syncer.ledger.set_checkpoint(partition.name, value)
+    def retry_failed(self) -> None:
+        """Read again, by id, every order that failed (in this run or an earlier one)."""
+        for order_id in sorted(self.failed):
+            try:
+                order = self.syncer.woo.read_order(order_id)
+            except ApiError as exc:
+                if exc.status == 404:  # gone: nothing left to sync
+                    del self.failed[order_id]
+                    continue
+                self.failed[order_id] = describe(exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - kept for the next run
+                self.failed[order_id] = describe(exc)
+                continue
+            self._process(order)
 
-    orders = syncer.woo.read_orders(
-        created_after=partition.after,
-        created_before=partition.before,
-        modified_after=position.second,
-    )
-    for order in orders:
-        if isinstance(order, Unreadable):  # listed, but it does not parse: reported
-            counts["failed"] += 1
-            log.warning("backfill: %s: %s", order, describe(order.error))
-            if len(failures) < _MAX_FAILURES_KEPT:
-                failures.append((order.id, describe(order.error)))
-            done += 1
-            continue
-        if position.is_done(order):
-            continue  # processed before the interruption (or read twice)
+    def _process(self, order: WooOrder) -> None:
         try:
-            report = syncer.process_order(
-                order, manual=True, update_inventory=inventory, dry_run=dry_run
+            report = self.syncer.process_order(
+                order, manual=True, update_inventory=self.inventory, dry_run=self.dry_run
             )
         except Exception as exc:  # one bad order never stops the run  # noqa: BLE001
-            counts["failed"] += 1
-            log.warning("backfill of WooCommerce order %d failed: %s", order.id, describe(exc))
-            if len(failures) < _MAX_FAILURES_KEPT:
-                failures.append((order.id, describe(exc)))
-        else:
-            actions = report.plan.actions
-            counts["created"] += sum(isinstance(a, CreateHikeSale) for a in actions)
-            counts["refund_sales"] += sum(isinstance(a, CreateHikeRefundSale) for a in actions)
-            counts["writes"] += len(report.plan.remote_writes)
-            counts["skipped"] += (
-                any(isinstance(a, Skip) for a in actions) and not report.plan.writes
-            )
-            counts["rejected"] += any(isinstance(a, Reject) for a in actions)
-            counts["mismatched"] += any(isinstance(a, Mismatch) for a in actions)
-            add_stock_impact(units, actions)
-        done += 1
-        position.advance(order)
-        if done % checkpoint_every == 0:
-            save(False)
-        if progress is not None:
-            progress(Progress(partition.name, done, total, clock() - started, resumed))
-    save(True)
-    return BackfillReport(
-        partition=partition,
-        done=done,
-        resumed_from=resumed,
-        complete=True,
-        dry_run=dry_run,
-        failures=tuple(failures),
-        stock_impact=StockImpact.of(units, inventory, syncer.tracked_products()),
-        **{k: counts[k] for k in ("created", "refund_sales", "writes", "skipped", "rejected",
-                                   "mismatched", "failed")},
-    )  # fmt: skip
+            self._fail(order.id, describe(exc))
+            return
+        self.failed.pop(order.id, None)
+        actions = report.plan.actions
+        self.counts["created"] += sum(isinstance(a, CreateHikeSale) for a in actions)
+        self.counts["refund_sales"] += sum(isinstance(a, CreateHikeRefundSale) for a in actions)
+        self.counts["writes"] += len(report.plan.remote_writes)
+        self.counts["skipped"] += (
+            any(isinstance(a, Skip) for a in actions) and not report.plan.writes
+        )
+        self.counts["rejected"] += any(isinstance(a, Reject) for a in actions)
+        self.counts["mismatched"] += any(isinstance(a, Mismatch) for a in actions)
+        add_stock_impact(self.units, actions)
+
+    def _fail(self, order_id: int, reason: str) -> None:
+        log.warning("backfill of WooCommerce order %d failed: %s", order_id, reason)
+        self.failed[order_id] = reason
+
+    def save(self, *, complete: bool, scanned: bool) -> None:
+        if self.dry_run:
+            return
+        value = {
+            "done": self.done,
+            "complete": complete,
+            "scanned": scanned,
+            "failed": sorted(self.failed),
+            **self.position.as_json(),
+        }
+        self.syncer.ledger.set_checkpoint(self.partition.name, value)
+
+    def report(self, *, complete: bool) -> BackfillReport:
+        kept = sorted(self.failed.items())[:_MAX_FAILURES_KEPT]
+        return BackfillReport(
+            partition=self.partition,
+            done=self.done,
+            resumed_from=self.resumed,
+            complete=complete,
+            dry_run=self.dry_run,
+            failed=len(self.failed),
+            failures=tuple(kept),
+            stock_impact=StockImpact.of(
+                self.units, self.inventory, self.syncer.tracked_products()
+            ),
+            **{k: self.counts[k] for k in ("created", "refund_sales", "writes", "skipped",
+                                            "rejected", "mismatched")},
+        )  # fmt: skip

@@ -127,16 +127,21 @@ class Executor:
             self.ledger.save_link(write.link)
             return Applied(write, write.link.hike_sale_id)
         attempt = uuid.uuid4().hex
+        payload = {"attempt": attempt, "subject": write.subject, **_lookup_hints(write)}
         mine = Intent(
             key=write.key,
             kind=type(write).__name__,
-            payload={"attempt": attempt, "subject": write.subject, **_lookup_hints(write)},
+            payload={**payload, "attempted_at": self.clock().isoformat()},
             created_at=self.clock(),
         )
         stored = self.ledger.begin_intent(mine, fence=fence)
         if stored.state is IntentState.DONE:
-            log.debug("already applied: %s", write.key)
-            return None
+            if not isinstance(write, _STATUS_UPDATES) or self._reflected(write):
+                log.debug("already applied: %s", write.key)
+                return None
+            # The same status change made before (the order went back and forth): the
+            # earlier intent is done, but the link says the sale is elsewhere now.
+            log.debug("applying %s again: the pair moved since it was done", write.key)
         if stored.payload.get("attempt") != attempt:
             # Another attempt began this write and did not record its outcome: it may
             # have happened, or (if recent) may still land. Look before writing.
@@ -145,8 +150,7 @@ class Executor:
                 self._complete(write, self._catch_up(write, found), fence)
                 log.info("recovered %s: the earlier write had happened", write.key)
                 return Applied(write, found[0], recovered=True)
-            if fence is not None and keeper is not None:
-                keeper.check(fence)
+            self._reattempt(write, payload, fence, keeper)
         try:
             outcome = self._perform(write)
         except OutcomeUnknownError:
@@ -154,19 +158,48 @@ class Executor:
             if found is not None:
                 self._complete(write, self._catch_up(write, found), fence)
                 return Applied(write, found[0], recovered=True)
-            if fence is not None and keeper is not None:
-                keeper.check(fence)
+            self._reattempt(write, payload, fence, keeper)
             outcome = self._perform(write)
         self._complete(write, outcome, fence)
         return Applied(write, outcome[0])
 
+    def _reflected(self, write: UpdateHikeSale | UpdateWooOrder) -> bool:
+        """Whether the link already shows the outcome of a status update."""
+        link = self.ledger.link_for_woo(write.woo_order_id)
+        if link is None:
+            return False
+        if isinstance(write, UpdateHikeSale):
+            return link.woo_status == write.woo_status and (
+                link.hike_fulfilment,
+                link.hike_payment,
+            ) == (write.status.fulfilment, write.status.payment)
+        return link.woo_status == write.body.get("status") and (
+            link.hike_fulfilment,
+            link.hike_payment,
+        ) == (write.status.fulfilment, write.status.payment)
+
+    def _reattempt(
+        self,
+        write: Write,
+        payload: Mapping[str, Any],
+        fence: Fence | None,
+        keeper: LeaseKeeper | None,
+    ) -> None:
+        """Before a write is sent again: check the lease, and note the new attempt's time
+        in the intent (a later executor must know this write may still land)."""
+        if fence is not None and keeper is not None:
+            keeper.check(fence)
+        stamped = {**payload, "attempted_at": self.clock().isoformat()}
+        self.ledger.reattempt_intent(write.key, stamped, fence=fence)
+
     def _recent(self, intent: Intent) -> bool:
-        """Whether an earlier attempt's write may still land: begun within the lease time
+        """Whether the latest attempt's write may still land: sent within the lease time
         and the settle period."""
-        if intent.created_at is None:
+        when = _when(intent.payload.get("attempted_at")) or intent.created_at
+        if when is None:
             return True
         horizon = timedelta(seconds=self.lease_seconds + self.settle.total)
-        return self.clock() - intent.created_at < horizon
+        return self.clock() - when < horizon
 
     def _settle(self, write: Write, intent: Intent, *, fresh: bool) -> _Outcome | None:
         """Look the record up; for a write that may still land, after each settle delay."""
@@ -315,7 +348,7 @@ class Executor:
     # -- looking up what an interrupted write may have done -------------------
 
     def _lookup(self, write: Write, intent: Intent) -> _Outcome | None:
-        around = _around(intent.payload)
+        around = _around(intent.payload, write)
         if isinstance(write, CreateHikeSale):
             ref = hike_sale_reference(write.woo_order_id)
             sales = self.hike.find_sales_by_reference(ref, around=around)
@@ -332,8 +365,12 @@ class Executor:
             return sale_id, None, self._refund_link(write, sale_id)
         if isinstance(write, CreateWooOrder):
             since = (intent.created_at or self.clock()) - _LOOKUP_MARGIN
+            via = write.body.get("created_via")
             orders = self.woo.find_orders_by_meta(
-                HIKE_SALE_META, str(write.hike_sale_id), created_after=since
+                HIKE_SALE_META,
+                str(write.hike_sale_id),
+                created_after=since,
+                created_via=via if isinstance(via, str) and via else None,
             )
             if not orders:
                 return None
@@ -349,6 +386,7 @@ class Executor:
 
 
 _CREATES = (CreateHikeSale, CreateHikeRefundSale, CreateWooOrder, CreateWooRefund)
+_STATUS_UPDATES = (UpdateHikeSale, UpdateWooOrder)
 
 
 def _lookup_hints(write: Write) -> dict[str, str]:
@@ -361,11 +399,21 @@ def _lookup_hints(write: Write) -> dict[str, str]:
     return {}
 
 
-def _around(payload: Mapping[str, Any]) -> datetime | None:
-    value = payload.get("around")
+def _when(value: object) -> datetime | None:
+    """An aware datetime kept in an intent's payload (ISO 8601), or ``None``."""
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _around(payload: Mapping[str, Any], write: Write) -> datetime | None:
+    """The transaction date to look a Hike sale up around: kept in the intent, or (an
+    intent left by 0.1, which kept none) the date the write carries."""
+    kept = _when(payload.get("around"))
+    if kept is None and isinstance(write, (CreateHikeSale, CreateHikeRefundSale)):
+        return write.draft.transaction_date
+    return kept

@@ -187,9 +187,10 @@ class StockImpact:
     """Units each product would lose in Hike if a (historical) plan were applied.
 
     ``units`` counts the products Hike tracks (negative: restocked by refund sales);
-    ``unknown`` the SKUs (or, without one, line titles) Hike does not know, whose lines
-    move no stock. Sales created voided (an order first seen cancelled) and sales created
-    with "do not update inventory" count nowhere: they take no stock.
+    ``unknown`` the SKUs Hike does not know, whose lines move no stock (lines without a
+    SKU, such as shipping and fees, count nowhere). Sales created voided (an order first
+    seen cancelled) and sales created with "do not update inventory" count nowhere: they
+    take no stock.
     """
 
     units: Mapping[str, int] = attrs.field(factory=dict)
@@ -295,12 +296,14 @@ def stock_impact(
 
 def add_stock_impact(units: Counter[str], actions: Iterable[Action]) -> None:
     """Add to ``units`` what the Hike sales and refund sales created by ``actions`` would
-    move: units sold count up, units refunded (negative lines) count down; drafts with
-    "do not update inventory" (voided sales among them) move nothing."""
+    move, by SKU: units sold count up, units refunded (negative lines) count down; drafts
+    with "do not update inventory" (voided sales among them) move nothing, and neither do
+    lines without a SKU (shipping, fees, rounding, custom lines)."""
     for action in actions:
         if (
             isinstance(action, (CreateHikeSale, CreateHikeRefundSale))
             and not action.draft.do_not_update_inventory
         ):
             for line in action.draft.lines:
-                units[line.sku or line.title] += line.quantity
+                if line.sku:
+                    units[line.sku] += line.quantity

@@ -65,6 +65,7 @@ __all__ = [
 WOO_TERMINAL = frozenset({"refunded", "cancelled", "trash"})
 HIKE_TERMINAL = frozenset({FulfilmentStatus.REFUNDED, FulfilmentStatus.VOIDED})
 _MONEY_RECEIVED = frozenset({PaymentStatus.PAID, PaymentStatus.REFUNDED})
+_VOIDED = HikeStatus(FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
 _PARTIAL = frozenset(
     {
         FulfilmentStatus.LAYBY,
@@ -228,8 +229,8 @@ def _unaccounted(order: WooOrder, subject: str) -> Reject | Mismatch | None:
         subject=subject,
         reason="the order's lines do not account for its total; not synced until they do",
         problems=(
-            f"products, shipping and fees add up to {format_money(lines, order.currency)}, "
-            f"the order total is {format_money(order.total, order.currency)}",
+            f"products, shipping and fees add up to {lines:f} {order.currency}, the order "
+            f"total is {order.total:f} {order.currency} ({residual:+f} unaccounted for)",
         ),
     )
 
@@ -295,6 +296,19 @@ def _plan_linked_order(state: WooOrderState, settings: SyncSettings, subject: st
     woo_status = str(order.status)
     if woo_status != link.woo_status:
         target = settings.status_table.to_hike(woo_status)
+        trashed_unpaid = (
+            woo_status == "trash" and sale.fulfilment_status in _PARTIAL and not sale.payments
+        )
+        if target is None and trashed_unpaid:
+            # An order first seen in the trash takes no stock; one seen processing first
+            # left a parked sale holding it: void it, so the end state is the same.
+            target = _VOIDED
+            why = (
+                "the order was moved to the trash while its Hike sale was still parked and "
+                "unpaid: the sale is voided so it holds no stock"
+            )
+        else:
+            why = f"status {link.woo_status!r} → {woo_status!r} maps to {target}"
         if target is None:
             actions.append(
                 Skip(
@@ -334,11 +348,14 @@ def _plan_linked_order(state: WooOrderState, settings: SyncSettings, subject: st
                     f"; payment {format_money(order.total, order.currency)} labelled "
                     f"{settings.woo_payment_label!r}"
                 )
+            elif target.payment is PaymentStatus.VOIDED and sale.payments:
+                payments = ()  # a voided sale holds no payment, as one first seen cancelled
+                note = "; its payments are cleared"
             actions.append(
                 UpdateHikeSale(
                     subject=subject,
-                    reason=f"status {link.woo_status!r} → {woo_status!r} maps to {target}{note}",
-                    key=f"hike-status:woo:{order.id}:{woo_status}",
+                    reason=f"{why}{note}",
+                    key=f"hike-status:woo:{order.id}:{link.woo_status}->{woo_status}",
                     woo_order_id=order.id,
                     hike_sale_id=sale.id,
                     woo_status=woo_status,
@@ -526,7 +543,7 @@ def _plan_linked_sale(state: HikeSaleState, settings: SyncSettings) -> Plan:
             UpdateWooOrder(
                 subject=subject,
                 reason=why,
-                key=f"woo-status:hike:{sale.id}:{target}",
+                key=f"woo-status:hike:{sale.id}:{link.woo_status}->{target}",
                 woo_order_id=order.id,
                 hike_sale_id=sale.id,
                 status=current,

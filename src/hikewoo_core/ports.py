@@ -83,9 +83,18 @@ class WooPort(Protocol):
         ...
 
     def find_orders_by_meta(
-        self, key: str, value: str, *, created_after: datetime | None = None
+        self,
+        key: str,
+        value: str,
+        *,
+        created_after: datetime | None = None,
+        created_via: str | None = None,
     ) -> list[WooOrder]:
-        """Orders whose ``meta_data`` has ``key == value`` (to resolve an unknown create)."""
+        """Orders whose ``meta_data`` has ``key == value`` (to resolve an unknown create).
+
+        ``created_via`` is the channel the order was created as (the executor passes the
+        one its create body named), which narrows the listing a lookup reads.
+        """
         ...
 
     def find_product(self, sku: str) -> WooProduct | None:
@@ -264,6 +273,16 @@ class LedgerPort(Protocol):
         ``state``: it may be ``DONE``). ``created_at`` defaults to the ledger's clock.
         With ``fence``, raises :class:`~hikewoo_core.LeaseError` (recording nothing)
         unless the lease still carries the fence's token, checked in the same transaction.
+        """
+        ...
+
+    def reattempt_intent(
+        self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
+    ) -> None:
+        """Record that a new attempt of a pending intent starts: replace its payload
+        (the attempt's id and time, so a later executor knows its write may still land).
+
+        Does nothing to an intent already done; ``fence`` as for :meth:`begin_intent`.
         """
         ...
 

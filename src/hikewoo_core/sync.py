@@ -380,9 +380,9 @@ class Syncer:
         )
         seen: set[int] = set()
 
-        def one(sale: HikeSale) -> SyncReport | None:
+        def one(sale: HikeSale, *, reread: bool = False) -> SyncReport | None:
             seen.add(sale.id)
-            unsettled.observe(sale)
+            unsettled.observe(sale, reread=reread)
             return self._hike_item(sale)
 
         def again(item: Again) -> SyncReport | None:
@@ -390,7 +390,7 @@ class Syncer:
             if sale is None:
                 unsettled.forget(item.id)
                 return None
-            return one(sale)
+            return one(sale, reread=True)
 
         listed = list(self.hike.read_sales(modified_after=start, modified_before=now))
         sales = sorted(

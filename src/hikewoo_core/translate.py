@@ -28,7 +28,7 @@ from .hike.models import (
     SaleSource,
 )
 from .mapping import HikeStatus
-from .money import ZERO, format_money
+from .money import ZERO, currency_places, format_money
 from .settings import SyncSettings
 from .woo.models import WooAddress, WooLineItem, WooOrder, WooProduct, WooRefund
 
@@ -163,9 +163,11 @@ def sale_lines(order: WooOrder) -> tuple[tuple[HikeSaleLine, ...], Decimal]:
 
 
 def rounding_tolerance(order: WooOrder) -> Decimal:
-    """How far the lines may miss the total by tax rounding: a cent per line."""
+    """How far the lines may miss the total by tax rounding: one minor unit of the
+    currency per line (a cent; a yen for JPY, where taxes kept unrounded per line round
+    to whole yen in the total)."""
     count = len(order.line_items) + len(order.shipping_lines) + len(order.fee_lines)
-    return Decimal("0.01") * max(count, 1)
+    return Decimal(1).scaleb(-currency_places(order.currency or "")) * max(count, 1)
 
 
 def _hike_line(line: WooLineItem) -> HikeSaleLine:

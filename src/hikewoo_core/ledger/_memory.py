@@ -190,6 +190,19 @@ class MemoryLedger:
                 self._intents[intent.key] = (stored, text)
             return self._intent(intent.key)
 
+    def reattempt_intent(
+        self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
+    ) -> None:
+        """Replace the payload of a pending intent (a new attempt starts)."""
+        text = dumps_json_object(payload, what="intent payload")
+        with self._lock:
+            self._check_fence(fence)
+            if key not in self._intents:
+                raise unknown_intent(key)
+            stored, _ = self._intents[key]
+            if stored.state is IntentState.PENDING:
+                self._intents[key] = (stored, text)
+
     def pending_intents(self) -> list[Intent]:
         """Intents begun but never completed, oldest first."""
         with self._lock:

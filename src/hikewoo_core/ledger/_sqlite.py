@@ -258,6 +258,19 @@ class SqliteLedger:
             row = conn.execute(SELECT_INTENT + "WHERE key = ?", (intent.key,)).fetchone()
         return intent_from_row(row)
 
+    def reattempt_intent(
+        self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
+    ) -> None:
+        """Replace the payload of a pending intent (a new attempt starts)."""
+        text = dumps_json_object(payload, what="intent payload")
+        with self._write() as conn:
+            _check_fence(conn, fence)
+            if conn.execute("SELECT 1 FROM intents WHERE key = ?", (key,)).fetchone() is None:
+                raise unknown_intent(key)
+            conn.execute(
+                "UPDATE intents SET payload = ? WHERE key = ? AND state = 'pending'", (text, key)
+            )
+
     def pending_intents(self) -> list[Intent]:
         """Intents begun but never completed, oldest first."""
         with self._read() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,8 @@ from ._woo_store import TieOrder, WooStore
 
 __all__ = ["FakeWooCommerce"]
 
+#: Orders ``read_orders`` takes from the store at a time (WooCommerce's largest page).
+_PAGE = 100
 _ITEM_LISTS = ("line_items", "shipping_lines", "fee_lines", "tax_lines", "coupon_lines")
 
 
@@ -336,32 +338,61 @@ class FakeWooCommerce(WooStore):
     ) -> Iterator[WooOrder]:
         """Orders in a window, oldest modification first, trash left out.
 
-        ``*_after`` bounds are inclusive, ``*_before`` exclusive; bounds must be aware.
-        The result is a lazy iterator over a snapshot taken when called. Orders
-        modified in the same second come in an arbitrary order (seeded by ``seed``
-        and the window, not by id), as WooCommerce returns them; with
-        ``tie_order="id"``, by id.
+        ``*_after`` bounds are inclusive, ``*_before`` exclusive (default: the end of the
+        current second); bounds must be aware. Orders modified in the same second come
+        in an arbitrary order (seeded by ``seed`` and the window, not by id), as
+        WooCommerce returns them; with ``tie_order="id"``, by id.
+
+        The iterator is **live**, as a read over HTTP is: it reads the store a page of
+        100 at a time, by modification time, so an order modified while the caller
+        works through earlier pages leaves its place; it comes again at its new time if
+        that is still inside the window, and not at all if it is not (an order
+        modified after the read began, with no ``modified_before``, is for the next
+        read). Each version of an order comes once.
         """
         args = (modified_after, modified_before, created_after, created_before)
 
-        def snapshot() -> Iterator[WooOrder]:
+        def pages() -> Iterator[WooOrder]:
             lo_m, hi_m, lo_c, hi_c = (None if a is None else aware_utc(a, "bound") for a in args)
-            found = [
-                o
-                for o in self._orders.values()
-                if o.status not in (WooStatus.TRASH, WooStatus.AUTO_DRAFT)
-                and (lo_m is None or o.date_modified_gmt >= lo_m)
-                and (hi_m is None or o.date_modified_gmt < hi_m)
-                and (lo_c is None or o.date_created_gmt >= lo_c)
-                and (hi_c is None or o.date_created_gmt < hi_c)
-            ]
-            window = "read_orders|" + "|".join(
-                "" if a is None else format_utc(a) for a in (lo_m, hi_m, lo_c, hi_c)
-            )
-            found.sort(key=lambda o: (o.date_modified_gmt, self._tie_key(window, o.id)))
-            return iter(found)
+            if hi_m is None:  # like the client: up to the end of the current second
+                hi_m = self._stamper.now() + timedelta(seconds=1)
+            return self._pages(lo_m, hi_m, lo_c, hi_c)
 
-        return self._run("read_orders", args, snapshot)
+        return self._run("read_orders", args, pages)
+
+    def _pages(
+        self,
+        lo_m: datetime | None,
+        hi_m: datetime,
+        lo_c: datetime | None,
+        hi_c: datetime | None,
+    ) -> Iterator[WooOrder]:
+        """The live, paged read behind :meth:`read_orders` (bounds checked, end fixed)."""
+        window = "read_orders|" + "|".join(
+            "" if a is None else format_utc(a) for a in (lo_m, hi_m, lo_c, hi_c)
+        )
+        cursor, done = lo_m, set[int]()
+        while True:
+            found = sorted(
+                (
+                    o
+                    for o in self._orders.values()
+                    if o.status not in (WooStatus.TRASH, WooStatus.AUTO_DRAFT)
+                    and (cursor is None or o.date_modified_gmt >= cursor)
+                    and o.date_modified_gmt < hi_m
+                    and (lo_c is None or o.date_created_gmt >= lo_c)
+                    and (hi_c is None or o.date_created_gmt < hi_c)
+                    and not (o.date_modified_gmt == cursor and o.id in done)
+                ),
+                key=lambda o: (o.date_modified_gmt, self._tie_key(window, o.id)),
+            )
+            if not found:
+                return
+            for order in found[:_PAGE]:
+                if order.date_modified_gmt != cursor:
+                    cursor, done = order.date_modified_gmt, set()
+                done.add(order.id)
+                yield order
 
     def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create an order (``POST /orders``) or update one (``PUT /orders/<id>``).
@@ -395,27 +426,33 @@ class FakeWooCommerce(WooStore):
         return self._run("write_refund", logged, lambda: self._refund(order_id, body))
 
     def find_orders_by_meta(
-        self, key: str, value: str, *, created_after: datetime | None = None
+        self,
+        key: str,
+        value: str,
+        *,
+        created_after: datetime | None = None,
+        created_via: str | None = None,
     ) -> list[WooOrder]:
         """Orders (not trashed) with a ``meta_data`` entry ``key == value``, by id.
 
         Values are compared as strings (WooCommerce stores meta as text).
-        ``created_after`` is inclusive.
+        ``created_after`` is inclusive; ``created_via``, when given, must match the
+        order's (the client lists by it, so an order created as another channel is not
+        found over HTTP either).
         """
 
         def find() -> list[WooOrder]:
             after = None if created_after is None else aware_utc(created_after, "created_after")
             return [
-                self._orders[k]
-                for k in sorted(self._orders)
-                if self._orders[k].status != WooStatus.TRASH
-                and (after is None or self._orders[k].date_created_gmt >= after)
-                and any(
-                    m.key == key and str(m.value) == str(value) for m in self._orders[k].meta_data
-                )
+                order
+                for order in (self._orders[k] for k in sorted(self._orders))
+                if order.status != WooStatus.TRASH
+                and (after is None or order.date_created_gmt >= after)
+                and (created_via is None or order.created_via == created_via)
+                and any(m.key == key and str(m.value) == str(value) for m in order.meta_data)
             ]
 
-        return self._run("find_orders_by_meta", (key, value, created_after), find)
+        return self._run("find_orders_by_meta", (key, value, created_after, created_via), find)
 
     def find_product(self, sku: str) -> WooProduct | None:
         """The product whose SKU is exactly ``sku`` (any status), else ``None``.

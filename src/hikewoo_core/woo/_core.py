@@ -124,6 +124,11 @@ class WooCore:
         """The client's clock as an aware UTC datetime."""
         return datetime.fromtimestamp(self._clock(), UTC)
 
+    def now_end(self) -> datetime:
+        """The end of the client's current second: a read "until now" includes what was
+        stamped in this second (WooCommerce stamps whole seconds)."""
+        return self.now().replace(microsecond=0) + timedelta(seconds=1)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.requests!r})"
 

@@ -393,7 +393,8 @@ class WooClient(WooCore, OwnedClient):
         missed (see :meth:`iter_orders_modified`; no overlap is added here). An order
         that does not parse comes as :class:`~hikewoo_core.ports.Unreadable`: one bad
         order never stops the read."""
-        end = _aware("modified_before", modified_before) if modified_before else self.now()
+        # Default: to the end of the current second (stamps are whole seconds).
+        end = _aware("modified_before", modified_before) if modified_before else self.now_end()
         created = self.created_window(created_after, created_before)
         return self._scan(modified_after, end, MAX_PER_PAGE, created, self.order_page_tolerant)
 
@@ -406,16 +407,22 @@ class WooClient(WooCore, OwnedClient):
         return self.create_refund(order_id, body)
 
     def find_orders_by_meta(
-        self, key: str, value: str, *, created_after: datetime | None = None
+        self,
+        key: str,
+        value: str,
+        *,
+        created_after: datetime | None = None,
+        created_via: str | None = None,
     ) -> list[WooOrder]:
         """Orders whose ``meta_data`` has ``key == value`` (drafts and trash left out), by id.
 
         WooCommerce cannot filter by meta (``search`` skips meta, ``meta_key`` is
-        ignored), so this lists orders created via ``created_via`` since
-        ``created_after`` with ``_fields`` trimmed to what matching needs, matches
-        locally, then reads the matches in full.
+        ignored), so this lists orders created via ``created_via`` (default: the
+        client's own) since ``created_after`` with ``_fields`` trimmed to what matching
+        needs, matches locally, then reads the matches in full.
         """
-        return self._find(key, value, created_after, self.created_via)
+        via = self.created_via if created_via is None else created_via
+        return self._find(key, value, created_after, via)
 
     def find_product(self, sku: str) -> WooProduct | None:
         """The product whose SKU is exactly ``sku``, else ``None`` (``GET /products?sku=``).

@@ -349,7 +349,8 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     ) -> AsyncGenerator[WooOrder | Unreadable, None]:
         """Orders in a modified/created window, oldest change first, none missed (an
         order that does not parse comes as :class:`~hikewoo_core.ports.Unreadable`)."""
-        end = _aware("modified_before", modified_before) if modified_before else self.now()
+        # Default: to the end of the current second (stamps are whole seconds).
+        end = _aware("modified_before", modified_before) if modified_before else self.now_end()
         created = self.created_window(created_after, created_before)
         return self._scan(modified_after, end, MAX_PER_PAGE, created, self.order_page_tolerant)
 
@@ -364,10 +365,16 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         return await self.create_refund(order_id, body)
 
     async def find_orders_by_meta(
-        self, key: str, value: str, *, created_after: datetime | None = None
+        self,
+        key: str,
+        value: str,
+        *,
+        created_after: datetime | None = None,
+        created_via: str | None = None,
     ) -> list[WooOrder]:
         """Orders whose ``meta_data`` has ``key == value`` (see the sync twin for why it lists)."""
-        return await self._find(key, value, created_after, self.created_via)
+        via = self.created_via if created_via is None else created_via
+        return await self._find(key, value, created_after, via)
 
     async def find_product(self, sku: str) -> WooProduct | None:
         """The product whose SKU is exactly ``sku``, else ``None`` (see the sync twin)."""

@@ -1,0 +1,107 @@
+"""The lease keeper: renewed while held, fenced once taken over, threads that end."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from hikewoo_core import LeaseError, MemoryLedger, SqliteLedger
+from hikewoo_core._leases import LeaseKeeper
+from hikewoo_core.ports import Fence
+from hikewoo_core.testing import FakeClock
+
+
+def test_a_lease_is_renewed_while_held_and_released_after() -> None:
+    ledger = MemoryLedger()  # the real clock: the renewal thread works in real time
+    keeper = LeaseKeeper(ledger, "a", ttl=0.3)
+    with keeper.hold("pair:woo:1") as fence:
+        time.sleep(0.8)  # well past the lease: renewed every 0.1 s meanwhile
+        assert ledger.lease_holder("pair:woo:1") == "a"
+        assert ledger.acquire_lease("pair:woo:1", "b", 0.3) is None
+        keeper.check(fence)
+    assert ledger.lease_holder("pair:woo:1") is None
+
+
+def test_a_holder_whose_lease_was_taken_over_is_stopped_before_it_writes_again() -> None:
+    clock = FakeClock()
+    ledger = MemoryLedger(clock=clock)
+    keeper = LeaseKeeper(ledger, "a", ttl=30)
+    with keeper.hold("pair:woo:1") as fence:
+        clock.advance(31)  # paused past the lease (the real-time thread did not run)
+        assert ledger.acquire_lease("pair:woo:1", "b", 30) is not None
+        with pytest.raises(LeaseError, match="taken over"):
+            keeper.check(fence)
+    assert ledger.lease_holder("pair:woo:1") == "b"  # a's release left b's lease alone
+
+
+def test_a_late_renewal_of_a_released_lease_does_not_fence_the_next_holding() -> None:
+    """Found in review: losses were kept by resource, so a renewal of the previous
+    holding that failed late marked the next holding of the same pair as lost."""
+    in_renewal, finish = threading.Event(), threading.Event()
+
+    class SlowLedger(MemoryLedger):
+        first: Fence | None = None
+
+        def renew_lease(self, fence: Fence, ttl_seconds: float) -> bool:
+            if fence == self.first:  # the thread's renewal of the first holding
+                in_renewal.set()
+                finish.wait(5)  # ... lasts until the pair is held again
+            return super().renew_lease(fence, ttl_seconds)
+
+    ledger = SlowLedger()
+    keeper = LeaseKeeper(ledger, "me", ttl=0.3)
+    with keeper.hold("pair:woo:1") as first:
+        ledger.first = first
+        assert in_renewal.wait(5)
+    with keeper.hold("pair:woo:1") as second:
+        finish.set()  # the late renewal of the released lease fails now
+        time.sleep(0.2)
+        assert second.token != first.token
+        keeper.check(second)  # not fenced by the stale renewal
+
+
+def test_another_thread_of_the_same_owner_cannot_take_a_held_pair() -> None:
+    keeper = LeaseKeeper(MemoryLedger(), "me", ttl=60)
+    with keeper.hold("pair:woo:1"):
+        errors: list[BaseException] = []
+
+        def other() -> None:
+            try:
+                with keeper.hold("pair:woo:1"):
+                    pass
+            except LeaseError as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert len(errors) == 1
+
+
+def test_renewal_threads_end_once_nothing_is_held(tmp_path: object) -> None:
+    """Found in review: a keeper's thread slept a third of the lease (100 s) after its
+    last release, so every Syncer left a thread behind for that long."""
+    keepers = [LeaseKeeper(SqliteLedger(f"{tmp_path}/l{i}.db"), f"t{i}", 300) for i in range(5)]
+    for keeper in keepers:
+        with keeper.hold("pair:woo:1"):
+            time.sleep(0.1)  # the thread has renewed and waits a third of the lease
+
+    def mine() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("lease-t")]
+
+    deadline = time.monotonic() + 5
+    while mine() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mine() == []
+
+
+def test_a_ledger_answering_the_old_bool_protocol_is_not_taken_for_a_token() -> None:
+    class OldLedger(MemoryLedger):
+        def acquire_lease(self, resource: str, owner: str, ttl_seconds: float) -> int | None:
+            return False  # type: ignore[return-value]  # 0.1: "another holds it"
+
+    with pytest.raises(LeaseError), LeaseKeeper(OldLedger(), "a", 60).hold("pair:woo:1"):
+        pass
+    assert Fence("r", "o", 1) == Fence("r", "o", 1)
