@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,9 @@ import pytest
 
 
 def shared_dir() -> Path:
-    """``shared/`` beside the repository (``<clone>/../shared``)."""
-    return Path(__file__).resolve().parents[2] / "shared"
+    """``shared/`` beside the repository (``<clone>/../shared``), or ``$HIKEWOO_SHARED_DIR``."""
+    override = os.environ.get("HIKEWOO_SHARED_DIR")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "shared"
 
 
 SHARED = shared_dir()

@@ -30,6 +30,21 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# --- shared/: the real captures beside the clone -----------------------------------------
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In CI (``CI=true``), a missing ``shared/`` fails the run at once: the tests that read
+    the real captures would otherwise skip in silence and prove nothing."""
+    from ._shared import WOO_FIXTURES
+
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes") and not WOO_FIXTURES.is_dir():
+        raise pytest.UsageError(
+            f"CI is set but the shared fixtures are missing ({WOO_FIXTURES}): CI must place "
+            "shared/ beside the clone; the real-capture tests would skip and prove nothing"
+        )
+
+
 # --- slow tests: skipped unless asked for ----------------------------------------------
 
 

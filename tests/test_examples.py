@@ -38,8 +38,49 @@ def test_quickstart_tells_the_whole_story() -> None:
         assert expected in text, expected
 
 
-@pytest.mark.parametrize(
-    "name", sorted(p.name for p in EXAMPLES.glob("*.py") if p.name != "quickstart.py")
-)
-def test_other_examples_run(name: str) -> None:
-    run(name)
+#: What each other example must print: the lines that tell its story.
+PROMISES: dict[str, list[str]] = {
+    "custom_status_table.py": [
+        "'processing' maps to Parked/Pending",
+        "status 'processing' → 'shipped' maps to Completed/Paid",
+        "Hike INV-1001: Completed/Paid, payments: WooCommerce 79.00",
+    ],
+    "custom_transport.py": [
+        "POST /wp-json/wc/v3/orders",
+        "-> 201",
+        "orders: [(1, 'completed', '25.00'), (2, 'processing', '39.00')]",
+        "'GET 503': 1",
+        "oauth_signature=<redacted>",
+    ],
+    "dry_run_real_store.py": [
+        "Skipping the dry run: HIKEWOO_WOO_URL, HIKEWOO_WOO_KEY, HIKEWOO_WOO_SECRET not set",
+    ],
+    "etl_backfill.py": [
+        "(partition 1 of 4): 150 order(s) read",
+        "(partition 4 of 4): 150 order(s) read",
+        "Hike now holds 600 sales",
+        "rerun: 0 new sales (every partition is complete)",
+    ],
+    "webhook_receiver.py": [
+        "activation ping  -> 200 ping answered",
+        "signed delivery  -> 200 order.updated for order #1: sync queued",
+        "the same again   -> 200 order.updated for order #1: duplicate, skipped",
+        "forged delivery  -> 401 refused",
+        "Hike sales for order #1: 1",
+        "INV-1001: Completed/Paid, total 25.00",
+    ],
+}
+
+
+def test_every_example_has_its_promises() -> None:
+    others = {p.name for p in EXAMPLES.glob("*.py") if p.name != "quickstart.py"}
+    assert others == set(PROMISES), "an example without checked output, or a stale entry"
+
+
+@pytest.mark.parametrize("name", sorted(PROMISES))
+def test_other_examples_print_what_they_promise(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("HIKEWOO_WOO_URL", "HIKEWOO_WOO_KEY", "HIKEWOO_WOO_SECRET"):
+        monkeypatch.delenv(variable, raising=False)  # the dry run against a real store
+    text = run(name)
+    for expected in PROMISES[name]:
+        assert expected in text, f"{name} no longer prints {expected!r}"

@@ -19,9 +19,17 @@ from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
-from hypothesis import settings
+import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from hikewoo_core import OutcomeUnknownError, SqliteLedger, Syncer, SyncSettings
 from hikewoo_core.hike import FulfilmentStatus, HikePayment, PaymentStatus
@@ -307,3 +315,19 @@ class TwoWaySync(RuleBasedStateMachine):
 STEPS = {"ci": 30}.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), 60)
 TwoWaySync.TestCase.settings = settings(settings.default, stateful_step_count=STEPS, deadline=None)
 test_two_way_sync_state_machine = TwoWaySync.TestCase
+
+
+@pytest.mark.slow
+def test_two_way_sync_state_machine_at_length() -> None:
+    """``--run-slow``: fresh random runs, longer (300 runs of 60 steps, not derandomized)."""
+    run_state_machine_as_test(
+        TwoWaySync,
+        settings=settings(
+            max_examples=300,
+            stateful_step_count=60,
+            deadline=None,
+            derandomize=False,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )

@@ -27,6 +27,8 @@ from hikewoo_core.testing._hike_server import serve_hike
 from hikewoo_core.testing._woo_server import serve_woo
 from hikewoo_core.woo import WooClient
 
+from ._oracle import check_end_state
+
 ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
 
 
@@ -153,6 +155,8 @@ def run(
         with ports(clock, woo, hike) as (woo_port, hike_port):
             syncer = Syncer(woo=woo_port, hike=hike_port, ledger=store, clock=clock)
             story(clock, woo, hike, syncer)
+    counts = check_end_state(woo, hike)  # the seed's rules, written apart from the code
+    assert +counts == {"sales Refunded": 1, "refund sales": 2, "orders from Hike": 1}, counts
     return end_state(woo, hike, store)
 
 

@@ -19,6 +19,7 @@ from hikewoo_core.errors import (
     AuthenticationError,
     ConfigurationError,
     OutcomeUnknownError,
+    RetriesExhaustedError,
 )
 from hikewoo_core.ports import WooPort
 from hikewoo_core.testing import FakeClock
@@ -452,8 +453,9 @@ def test_secrets_stay_out_of_repr_errors_and_logs(caplog: pytest.LogCaptureFixtu
     client, _ = mock(lambda r: next(answers), auth_mode="query", retry=FAST)
     assert SECRET not in repr(client)
     assert KEY not in repr(client)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(RetriesExhaustedError) as info:  # 503, 500, 503, 500: given up
         client.list_orders(per_page=5)
+    assert info.value.attempts == FAST.attempts
     oauth, _ = mock(
         lambda r: httpx.Response(401, json={"code": "x", "message": "no"}), "http://shop.test"
     )

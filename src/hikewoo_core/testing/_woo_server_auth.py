@@ -8,8 +8,9 @@ WordPress application passwords, answering with the real error bodies:
   then HTTP Basic; an unknown key is "no user", a wrong secret an error;
 * then OAuth 1.0a from the query and an ``Authorization: OAuth`` header: every
   parameter present or ``..._missing_parameter``; known key; HMAC-SHA1/256 signature
-  over the method, the site URL and ``$_GET`` as PHP parsed it (the library's
-  ``signature_base_string``, independently verified in ``test_woo_auth``); timestamp
+  over the method, the site URL and ``$_GET`` as PHP parsed it (WooCommerce's PHP
+  ported on its own in ``_woo_oauth_check``, sharing no code with the library's signer,
+  which it checks); timestamp
   within 15 minutes; nonce not seen in the last 15 minutes (stricter than WooCommerce,
   which keeps one nonce per timestamp);
 * application passwords (Basic ``user:password``) only over HTTPS.
@@ -31,7 +32,7 @@ import attrs
 
 from ..errors import ApiError
 from ..woo._php_query import PhpArray, php_get, query_pairs
-from ..woo.auth import hmac_signature, signature_base_string
+from ._woo_oauth_check import expected_signature, given_signature, string_to_sign
 
 __all__ = ["AuthOutcome", "WooServerAuth", "auth_error"]
 
@@ -168,10 +169,11 @@ class WooServerAuth:
         if signature_method not in ("HMAC-SHA1", "HMAC-SHA256"):
             message = "Invalid signature - signature method is invalid."
             return AuthOutcome(error=auth_error(message))
-        url = f"{site_url}?{raw_query}" if raw_query else site_url
-        base = signature_base_string(method, url, header)
-        expected = hmac_signature(base, self.secret + "&", signature_method)
-        given = params["oauth_signature"].replace(" ", "+")
+        # WooCommerce's own check, written apart from the library's signer (see
+        # _woo_oauth_check): the server never verifies a request with the code that signed it.
+        text = string_to_sign(method, site_url, raw_query, header)
+        expected = expected_signature(text, self.secret, signature_method)
+        given = given_signature(params["oauth_signature"])
         if not hmac.compare_digest(expected, given):
             return AuthOutcome(
                 error=auth_error("Invalid signature - provided signature does not match.")
