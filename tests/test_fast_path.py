@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 import pytest
+from dateutil.parser import isoparse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -37,9 +38,10 @@ json_scalars = (
     | st.text(max_size=8)
 )
 json_values = st.recursive(
-    json_scalars,
+    json_scalars | st.builds(list) | st.builds(dict),  # empty containers too
     lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        st.lists(inner, min_size=1, max_size=3)
+        | st.dictionaries(st.text(max_size=4), inner, min_size=1, max_size=3)
     ),
     max_leaves=6,
 )
@@ -319,11 +321,17 @@ def test_dict_subclasses_are_structured_like_dicts() -> None:
 
 
 def reference_parse_utc(value: Any) -> datetime:
-    """``parse_utc`` as first written, with ``replace(tzinfo=...)``."""
+    """``parse_utc`` as first written, with ``replace(tzinfo=...)`` (and, for what
+    ``fromisoformat`` refuses, such as 3.10's seven-digit fractions, ``isoparse``)."""
     if type(value) is not str:
         raise TypeError(value)
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    parsed = datetime.fromisoformat(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        if value != value.strip():
+            raise
+        parsed = isoparse(value)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)

@@ -245,9 +245,10 @@ SCALARS = st.one_of(
     st.sampled_from(WEIRD_NUMBERS),
 )
 VALUES = st.recursive(
-    SCALARS,
+    SCALARS | st.builds(list) | st.builds(dict),  # empty containers too
     lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        st.lists(inner, min_size=1, max_size=3)
+        | st.dictionaries(st.text(max_size=8), inner, min_size=1, max_size=3)
     ),
     max_leaves=6,
 )

@@ -95,3 +95,46 @@ def test_markdown_lists_every_row() -> None:
     md = DEFAULT_STATUS_TABLE.to_markdown()
     assert "| processing, on-hold | Parked | Pending |" in md
     assert md.count("\n") == 2 + 4
+
+
+def test_a_table_built_from_plain_names_syncs_and_prints() -> None:
+    """Found by a user: ``with_row("shipped", "Completed", "Paid")`` was accepted, then
+    every sync (and ``to_markdown``) failed with AttributeError."""
+    from hikewoo_core import SyncSettings
+
+    from ._world import make_world
+
+    table = DEFAULT_STATUS_TABLE.with_row("shipped", "Completed", "Paid")
+    assert table.to_hike("shipped") == HikeStatus(FulfilmentStatus.COMPLETED, PaymentStatus.PAID)
+    assert "| completed, shipped | Completed | Paid |" in table.to_markdown()
+    assert table.with_row("held", "PARKED", "PENDING").to_hike("held") == table.to_hike(
+        "processing"
+    )
+    w = make_world(SyncSettings(status_table=table))
+    w.woo.register_status("shipped")
+    oid = w.order("shipped")
+    w.syncer.sync_woo_order(oid)
+    [sale] = w.hike.sales()
+    assert (sale.fulfilment_status, sale.payment_status) == (
+        FulfilmentStatus.COMPLETED,
+        PaymentStatus.PAID,
+    )
+
+
+def test_an_unknown_hike_status_name_is_refused_when_the_table_is_built() -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r"'Done' is not a Hike fulfilment status; valid: 'Pending', 'Parked', 'Completed'",
+    ):
+        DEFAULT_STATUS_TABLE.with_row("shipped", "Done", "Paid")
+    with pytest.raises(ConfigurationError, match=r"'paid' is not a Hike payment status; valid:"):
+        DEFAULT_STATUS_TABLE.with_row("shipped", "Completed", "paid")
+
+
+def test_the_enums_own_errors_list_the_valid_values() -> None:
+    with pytest.raises(
+        ValueError, match=r"'Done' is not a Hike fulfilment status; valid: .*'Quote'"
+    ):
+        FulfilmentStatus("Done")
+    with pytest.raises(ValueError, match=r"is not a Hike payment status; valid: .*'Closed'"):
+        PaymentStatus("paid")

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,9 +27,15 @@ utc = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1
     lambda d: d.replace(microsecond=0, tzinfo=timezone.utc)
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=5)
+    | st.builds(list)
+    | st.builds(dict),  # empty containers too
     lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+        st.lists(inner, min_size=1, max_size=3)
+        | st.dictionaries(st.text(max_size=3), inner, min_size=1, max_size=3)
     ),
     max_leaves=5,
 )
@@ -122,3 +129,22 @@ def test_models_are_frozen_and_slotted() -> None:
     for cls in _all_models():
         assert "__slots__" in cls.__dict__, cls
         assert cls.__setattr__ is not object.__setattr__, cls
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-27T02:08:10", datetime(2026, 11, 27, 2, 8, 10, tzinfo=timezone.utc)),
+        ("2026-11-27T02:08:10Z", datetime(2026, 11, 27, 2, 8, 10, tzinfo=timezone.utc)),
+        # .NET (Hike) sends seven-digit fractions; Python 3.10's fromisoformat refuses them
+        ("2026-11-27T02:08:10.1234567", datetime(2026, 11, 27, 2, 8, 10, 123456, timezone.utc)),
+        ("2026-11-27T02:08:10.1", datetime(2026, 11, 27, 2, 8, 10, 100000, timezone.utc)),
+        ("2026-11-27T12:08:10.5+10:00", datetime(2026, 11, 27, 2, 8, 10, 500000, timezone.utc)),
+    ],
+)
+def test_dates_read_the_same_on_every_supported_python(text: str, expected: datetime) -> None:
+    from hikewoo_core._convert import parse_utc
+
+    parsed = parse_utc(text)
+    assert parsed == expected
+    assert parsed.tzinfo is not None

@@ -14,11 +14,15 @@ one of those rows is marked ``canonical``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import TypeVar
 
 import attrs
 
 from .errors import ConfigurationError
 from .hike.models import FulfilmentStatus, PaymentStatus
+
+E = TypeVar("E", bound=Enum)
 
 __all__ = [
     "DEFAULT_STATUS_TABLE",
@@ -28,12 +32,39 @@ __all__ = [
 ]
 
 
+def _member(cls: type[E], value: object, what: str) -> E:
+    """``value`` as a member of ``cls``: the member, its value (``"Completed"``) or its
+    name (``"COMPLETED"``); anything else is a :class:`ConfigurationError` listing the
+    valid ones."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        for member in cls:
+            if value in (member.value, member.name):
+                return member
+    valid = ", ".join(repr(m.value) for m in cls)
+    raise ConfigurationError(f"{value!r} is not {what}; valid: {valid}")
+
+
+def _fulfilment(value: object) -> FulfilmentStatus:
+    return _member(FulfilmentStatus, value, "a Hike fulfilment status")
+
+
+def _payment(value: object) -> PaymentStatus:
+    return _member(PaymentStatus, value, "a Hike payment status")
+
+
 @attrs.frozen
 class HikeStatus:
-    """A Hike fulfilment status and payment status, as a pair."""
+    """A Hike fulfilment status and payment status, as a pair.
 
-    fulfilment: FulfilmentStatus
-    payment: PaymentStatus
+    Either may be given as the enum member or by name: ``HikeStatus("Completed", "Paid")``
+    equals ``HikeStatus(FulfilmentStatus.COMPLETED, PaymentStatus.PAID)``; an unknown
+    name raises :class:`~hikewoo_core.ConfigurationError` listing the valid ones.
+    """
+
+    fulfilment: FulfilmentStatus = attrs.field(converter=_fulfilment)
+    payment: PaymentStatus = attrs.field(converter=_payment)
 
     def __str__(self) -> str:
         return f"{self.fulfilment._value_}/{self.payment._value_}"
@@ -121,12 +152,16 @@ class StatusTable:
     def with_row(
         self,
         woo_status: str,
-        fulfilment: FulfilmentStatus,
-        payment: PaymentStatus,
+        fulfilment: FulfilmentStatus | str,
+        payment: PaymentStatus | str,
         *,
         canonical: bool = False,
     ) -> StatusTable:
         """A new table with ``woo_status`` added, or its row replaced.
+
+        The Hike statuses may be given by name (``"Completed"``, ``"Paid"``); a name Hike
+        does not have raises :class:`~hikewoo_core.ConfigurationError` at once, listing the
+        valid ones.
 
         >>> table = DEFAULT_STATUS_TABLE.with_row(
         ...     "shipped", FulfilmentStatus.COMPLETED, PaymentStatus.PAID)

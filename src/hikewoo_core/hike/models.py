@@ -52,6 +52,10 @@ class FulfilmentStatus(str, Enum):
         text: str = self._value_  # not .value: a slow descriptor on 3.11
         return text
 
+    @classmethod
+    def _missing_(cls, value: object) -> FulfilmentStatus:
+        raise ValueError(_not_one_of(value, "a Hike fulfilment status", cls))
+
 
 class PaymentStatus(str, Enum):
     """Hike's payment ("financial") status. ``.value`` is Hike's name."""
@@ -67,6 +71,16 @@ class PaymentStatus(str, Enum):
     def __str__(self) -> str:
         text: str = self._value_  # not .value: a slow descriptor on 3.11
         return text
+
+    @classmethod
+    def _missing_(cls, value: object) -> PaymentStatus:
+        raise ValueError(_not_one_of(value, "a Hike payment status", cls))
+
+
+def _not_one_of(value: object, what: str, cls: type[Enum]) -> str:
+    """The message of an enum's refusal, listing what it takes."""
+    valid = ", ".join(repr(member.value) for member in cls)
+    return f"{value!r} is not {what}; valid: {valid}"
 
 
 class SaleSource(str, Enum):
