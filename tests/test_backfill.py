@@ -159,3 +159,28 @@ def test_partitions_run_in_parallel_threads_on_one_sqlite_ledger(tmp_path: objec
     assert sum(r.done for r in reports) == 40
     assert sum(r.created for r in reports) == 40
     assert len({s.external_reference for s in w.hike.sales()}) == 40
+
+
+def test_calendar_partitions_follow_the_calendar_not_a_fixed_length() -> None:
+    from dateutil.relativedelta import relativedelta
+
+    after = datetime(2026, 1, 31, 6, tzinfo=UTC)
+    before = datetime(2026, 5, 1, tzinfo=UTC)
+    months = partitions(after, before, every=relativedelta(months=1))
+    assert [(p.after.date().isoformat(), p.before.date().isoformat()) for p in months] == [
+        ("2026-01-31", "2026-02-28"),  # February has no 31st
+        ("2026-02-28", "2026-03-31"),  # counted from the start: back to the 31st
+        ("2026-03-31", "2026-04-30"),
+        ("2026-04-30", "2026-05-01"),
+    ]
+    assert [(p.index, p.count) for p in months] == [(0, 4), (1, 4), (2, 4), (3, 4)]
+    assert len({p.name for p in months}) == 4
+    days = partitions(after, after + timedelta(days=3), every=timedelta(days=1))
+    assert len(days) == 3
+    for bad in (relativedelta(months=-1), timedelta(0)):
+        with pytest.raises(ConfigurationError, match="forward"):
+            partitions(after, before, every=bad)
+    with pytest.raises(ConfigurationError, match="either n"):
+        partitions(after, before, 2, every=timedelta(days=1))
+    with pytest.raises(ConfigurationError, match="more than"):
+        partitions(after, after + timedelta(days=400), every=timedelta(seconds=1))

@@ -33,10 +33,11 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from dateutil.relativedelta import relativedelta
 
 from ._unreadable import Unreadable
 from .errors import ApiError, ConfigurationError, HikeWooError, describe
@@ -91,27 +92,70 @@ class Partition:
         return f"backfill:{self.after.isoformat()}/{self.before.isoformat()}"
 
 
-def partitions(after: datetime, before: datetime, n: int) -> tuple[Partition, ...]:
-    """Split ``[after, before)`` into ``n`` contiguous partitions of equal length.
+def partitions(
+    after: datetime,
+    before: datetime,
+    n: int | None = None,
+    *,
+    every: relativedelta | timedelta | None = None,
+) -> tuple[Partition, ...]:
+    """Split ``[after, before)`` into contiguous partitions: ``n`` of equal length, or one
+    per calendar step ``every`` (what ETL schedules want: a month is not 30 days).
 
     >>> from datetime import datetime, timezone
+    >>> from dateutil.relativedelta import relativedelta
     >>> parts = partitions(datetime(2026, 1, 1, tzinfo=timezone.utc),
     ...                    datetime(2026, 1, 5, tzinfo=timezone.utc), 2)
     >>> [(p.after.day, p.before.day) for p in parts]
     [(1, 3), (3, 5)]
+    >>> months = partitions(datetime(2026, 1, 31, tzinfo=timezone.utc),
+    ...                     datetime(2026, 4, 15, tzinfo=timezone.utc),
+    ...                     every=relativedelta(months=1))
+    >>> [(p.after.date().isoformat(), p.before.date().isoformat()) for p in months]
+    [('2026-01-31', '2026-02-28'), ('2026-02-28', '2026-03-31'), ('2026-03-31', '2026-04-15')]
     """
-    if n < 1:
-        raise ConfigurationError("n must be at least 1")
     if after.tzinfo is None or before.tzinfo is None:
         raise ConfigurationError("after and before must be timezone-aware")
     if after >= before:
         raise ConfigurationError("after must be before before")
-    step = (before - after) / n
-    bounds = [after + step * i for i in range(n)] + [before]
-    bounds = [b.replace(microsecond=0) if 0 < i < n else b for i, b in enumerate(bounds)]
+    if (n is None) == (every is None):
+        raise ConfigurationError("give either n (equal parts) or every (a calendar step)")
+    if every is not None:
+        bounds = _calendar_bounds(after, before, every)
+    else:
+        assert n is not None  # noqa: S101 - checked just above
+        if n < 1:
+            raise ConfigurationError("n must be at least 1")
+        step = (before - after) / n
+        bounds = [after + step * i for i in range(n)] + [before]
+        bounds = [b.replace(microsecond=0) if 0 < i < n else b for i, b in enumerate(bounds)]
+    count = len(bounds) - 1
     return tuple(
-        Partition(bounds[i], bounds[i + 1], i, n) for i in range(n) if bounds[i] < bounds[i + 1]
+        Partition(bounds[i], bounds[i + 1], i, count)
+        for i in range(count)
+        if bounds[i] < bounds[i + 1]
     )
+
+
+#: A calendar partition scheme may not make more parts than this (a typo like
+#: ``relativedelta(seconds=1)`` over a year would make millions).
+_MAX_PARTITIONS = 100_000
+
+
+def _calendar_bounds(
+    after: datetime, before: datetime, every: relativedelta | timedelta
+) -> list[datetime]:
+    """``after``, ``after + every``, ``after + 2 * every``, ... then ``before``; each
+    step counted from ``after`` (so months keep their day where they can)."""
+    bounds = [after]
+    for k in range(1, _MAX_PARTITIONS + 1):
+        bound = after + every * k
+        if bound <= bounds[-1]:
+            raise ConfigurationError(f"every must move forward in time, got {every!r}")
+        if bound >= before:
+            return [*bounds, before]
+        bounds.append(bound)
+    raise ConfigurationError(f"every={every!r} makes more than {_MAX_PARTITIONS} partitions")
 
 
 @attrs.frozen
