@@ -89,9 +89,10 @@ class StatusTable:
 
     >>> print(DEFAULT_STATUS_TABLE.to_hike("completed"))
     Completed/Paid
-    >>> DEFAULT_STATUS_TABLE.to_woo(HikeStatus(FulfilmentStatus.PARKED, PaymentStatus.PENDING))
+    >>> parked = HikeStatus(FulfilmentStatus.PARKED, PaymentStatus.PENDING)
+    >>> DEFAULT_STATUS_TABLE.to_woo(parked)
     'processing'
-    >>> DEFAULT_STATUS_TABLE.to_hike("pending") is None  # not in the table: not synced
+    >>> DEFAULT_STATUS_TABLE.to_hike("pending") is None  # not in the table
     True
     """
 

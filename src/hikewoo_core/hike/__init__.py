@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         refresh_tokens,
         refresh_tokens_async,
     )
+    from .probe import ProbeEntry, ProbeReport, probe_account, probe_account_async
 
 __all__ = [
     "AsyncHikeClient",
@@ -70,6 +71,10 @@ __all__ = [
     "parse_hike_sale",
     "refresh_tokens",
     "refresh_tokens_async",
+    "ProbeEntry",
+    "ProbeReport",
+    "probe_account",
+    "probe_account_async",
 ]
 
 _LAZY = {
@@ -79,6 +84,10 @@ _LAZY = {
     "exchange_code_async": ".client_oauth",
     "refresh_tokens": ".client_oauth",
     "refresh_tokens_async": ".client_oauth",
+    "ProbeEntry": ".probe",
+    "ProbeReport": ".probe",
+    "probe_account": ".probe",
+    "probe_account_async": ".probe",
 }
 
 

@@ -12,9 +12,11 @@ called, so importing this module does not).
 
 Typical flow::
 
-    url = authorization_url(APP_ID, "https://example.com/hike/callback", state=nonce)
-    # ... the merchant approves; Hike redirects to the callback with ?code=...&state=...
-    tokens = exchange_code(APP_ID, APP_SECRET, code, "https://example.com/hike/callback")
+    callback = "https://example.com/hike/callback"
+    url = authorization_url(APP_ID, callback, state=nonce)
+    # ... the merchant approves; Hike redirects to the callback
+    # with ?code=...&state=...
+    tokens = exchange_code(APP_ID, APP_SECRET, code, callback)
     save(tokens)  # yours to store
     client = HikeClient(tokens=tokens, client_id=APP_ID, client_secret=APP_SECRET,
                         on_tokens=save)
@@ -95,8 +97,16 @@ def authorization_url(
     Hike redirects to ``redirect_uri`` with ``code`` (and ``state``, echoed back:
     check it against the one you sent).
 
-    >>> authorization_url("app", "https://x.test/cb", "s1")
-    'https://api.hikeup.com/oauth/authorize?response_type=code&client_id=app&redirect_uri=https%3A%2F%2Fx.test%2Fcb&scope=all&state=s1'
+    >>> url = authorization_url("app", "https://x.test/cb", "s1")
+    >>> url.partition("?")[0]
+    'https://api.hikeup.com/oauth/authorize'
+    >>> for pair in url.partition("?")[2].split("&"):
+    ...     print(pair)
+    response_type=code
+    client_id=app
+    redirect_uri=https%3A%2F%2Fx.test%2Fcb
+    scope=all
+    state=s1
     """
     if not client_id or not redirect_uri:
         raise ConfigurationError("authorization_url needs a client_id and a redirect_uri")

@@ -277,22 +277,22 @@ def schema_markdown() -> str:
         "",
         "Paths are relative to `https://api.hikeup.com/api/v1` unless noted.",
         "",
-        "| Operation | Method | Path | Provenance | Note |",
-        "|---|---|---|---|---|",
+        "| Operation | Request | Provenance | Note |",
+        "|---|---|---|---|",
     ]
     out += [
-        f"| `{op}` | {e.method} | `{e.path}` | {_SHORT[e.provenance]} | {_cell(e.note)} |"
+        f"| `{op}` | `{e.method} {e.path}` | {_SHORT[e.provenance]} | {_cell(e.note)} |"
         for op, e in ENDPOINTS.items()
     ]
     out += [
         "",
         "### Parameters",
         "",
-        "| Operation | Parameter | Name sent | Provenance | Note |",
-        "|---|---|---|---|---|",
+        "| Parameter | Name sent | Provenance | Note |",
+        "|---|---|---|---|",
     ]
     out += [
-        f"| `{op}` | {attr} | `{f.key}` | {_SHORT[f.provenance]} | {_cell(f.note)} |"
+        f"| `{op}` {attr} | `{f.key}` | {_SHORT[f.provenance]} | {_cell(f.note)} |"
         for op, fields in PARAMS.items()
         for attr, f in fields.items()
     ]
@@ -302,11 +302,11 @@ def schema_markdown() -> str:
         "",
         "`HikeSaleDraft` uses the JSON names of `HikeSale`.",
         "",
-        "| Model | Attribute | JSON field | Provenance | Note |",
-        "|---|---|---|---|---|",
+        "| Attribute | JSON field | Provenance | Note |",
+        "|---|---|---|---|",
     ]
     out += [
-        f"| `{model}` | `{attr}` | `{f.key}` | {_SHORT[f.provenance]} | {_cell(f.note)} |"
+        f"| `{model}.{attr}` | `{f.key}` | {_SHORT[f.provenance]} | {_cell(f.note)} |"
         for model, fields in FIELDS.items()
         if model != "HikeSaleDraft"
         for attr, f in fields.items()

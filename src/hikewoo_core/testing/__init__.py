@@ -1,4 +1,5 @@
-"""In-memory fakes of WooCommerce and Hike, for testing code that uses ``hikewoo_core``.
+"""Fakes of WooCommerce and Hike, for testing code that uses ``hikewoo_core``: in memory,
+and served over HTTP on loopback.
 
 :class:`FakeWooCommerce` implements :class:`~hikewoo_core.ports.WooPort` and
 :class:`FakeHike` implements :class:`~hikewoo_core.ports.HikePort`, with the rules of
@@ -10,7 +11,17 @@ and locks serial numbers once the register that took the sale is closed.
 
 Both take a ``clock``; :class:`FakeClock` makes time move only when told to. Both log
 every port call in ``.calls`` and can be told to fail the next one, before or after
-the write (``fail_next``), to test crash and retry paths. Nothing here does I/O.
+the write (``fail_next``), to test crash and retry paths. The fakes themselves do no
+I/O: they are plain objects in memory.
+
+Two HTTP servers put them on the network, for testing the real clients
+(:class:`~hikewoo_core.woo.WooClient`, :class:`~hikewoo_core.hike.HikeClient`) or code
+of your own that speaks HTTP: :func:`serve_woo` and :func:`serve_hike` are context
+managers that serve a fake on ``127.0.0.1`` (a free port, a thread; standard library
+only) and yield its URL, authenticate and page as the real APIs do, and inject the
+failures of a :class:`FaultPlan` or :class:`HttpFaults` (429s, 5xx, dropped
+connections, late commits behind a gateway's 504). They open sockets and start threads:
+use them in a ``with`` block.
 
 Example::
 

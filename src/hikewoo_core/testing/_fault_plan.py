@@ -112,7 +112,8 @@ def _span(commit_after: Delay, what: str = "commit_after") -> tuple[float, float
 class FaultPlan(HttpFaults):
     """Scripted and random HTTP failures, thread-safe; methods return the plan to chain.
 
-    >>> plan = FaultPlan(seed=7).throttle(retry_after=2, method="GET", path="orders")
+    >>> plan = FaultPlan(seed=7)
+    >>> plan = plan.throttle(retry_after=2, method="GET", path="orders")
     >>> plan.drop(after=True, method="POST", path="orders").pending
     2
     """
@@ -218,7 +219,8 @@ class FaultPlan(HttpFaults):
         discarded, and it is lost if it fails. See
         :attr:`~hikewoo_core.testing.HttpFault.commit_after`.
 
-        >>> plan = FaultPlan(seed=1).gateway_timeout(commit_after=(0.2, 2.0), method="POST")
+        >>> plan = FaultPlan(seed=1)
+        >>> plan = plan.gateway_timeout(commit_after=(0.2, 2.0), method="POST")
         >>> fault = plan.take("POST", "/wc/v3/orders")
         >>> (fault.status, 0.2 <= fault.commit_after <= 2.0)
         (504, True)
