@@ -7,6 +7,13 @@ other types (strings, integers, floats, booleans, ``null``, arrays, objects, NaN
 infinities, huge integers, very long strings, unicode), JSON bytes truncated, nested
 100,000 levels deep, garbled or re-encoded (UTF-16, UTF-32, Latin-1, a BOM).
 
+A second property (issue 12, item 6) puts lenient money in valid payloads: amounts
+that ``Decimal()`` reads but WooCommerce never writes (``"1_0.00"``, full-width and other
+non-ASCII digits, whitespace, ``"+10"``, exponents such as ``"1e999"`` and ``"1E+30"``,
+``"NaN"``, ``".5"``) in one to three amount fields, and negative quantities on order
+lines: the parser must raise :class:`~hikewoo_core.PayloadError` naming exactly those
+paths.
+
 Whatever the input, a parser either returns a model or raises a
 :class:`~hikewoo_core.HikeWooError` (for a parser, a
 :class:`~hikewoo_core.PayloadError`); never ``KeyError``, ``TypeError``,
@@ -28,12 +35,14 @@ import hmac
 import json
 import random
 import re
+import typing
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,8 +58,10 @@ from hikewoo_core import (
 from hikewoo_core.hike import dump_hike, parse_hike, parse_hike_sale
 from hikewoo_core.hike import models as hike_models
 from hikewoo_core.hike.oauth import parse_token_response
+from hikewoo_core.hike.schema import FIELDS as HIKE_FIELDS
 from hikewoo_core.testing import FakeClock, FakeHike
 from hikewoo_core.woo import parse_woo_error, parse_woo_orders, parse_woo_refunds
+from hikewoo_core.woo.models import WooOrder, WooRefund
 from hikewoo_core.woo.webhooks import verify_woo_webhook
 
 from ._shared import DOCS_EXAMPLES, REAL, WOO_FIXTURES, load
@@ -230,6 +241,7 @@ WEIRD_STRINGS = [
     " 12 ", "\uff11\uff12", "٣", "12.345678901234567890123456789", "9" * 5000, "x" * 100_000,
     "2017-13-45T99:99:99", "2017-03-22T19:28:02+99:00", "0000-00-00T00:00:00", "\x00",
     "\ud800", "é" * 10, "🧾" * 3, "true", "null", "[]", "{}", "Completed", "Paid",
+    "1_0.00", "\uff11\uff10.\uff10\uff10", " 10.00", "10.00 ", "1E+30", "+10.00", ".5",
 ]  # fmt: skip
 WEIRD_NUMBERS: list[Json] = [
     0, -1, 1, 2**31, 2**63, -(2**63) - 1, 10**30, 10**400, 1.5, -0.0, 1e308, 1e-320,
@@ -431,6 +443,156 @@ def test_an_absurd_token_lifetime_is_a_payload_error(lifetime: Json) -> None:
     with pytest.raises(PayloadError) as info:
         parse_token_response({"access_token": "a", "expires_in": lifetime}, now=NOW)
     assert info.value.paths == ("$.expires_in",)
+
+
+# --- lenient money and negative order quantities -------------------------------------
+
+_DIGITS = {  # Unicode decimal digits Decimal() reads as 0-9
+    "full-width": 0xFF10, "arabic-indic": 0x0660, "devanagari": 0x0966, "bold": 0x1D7CE,
+}  # fmt: skip
+_SPACES = [" ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000"]
+
+
+def _underscored(text: str) -> str:
+    for i in range(len(text) - 1):
+        if text[i].isdigit() and text[i + 1].isdigit():
+            return text[: i + 1] + "_" + text[i + 1 :]
+    return text + "_0"
+
+
+@st.composite
+def lenient_amount(draw: st.DrawFn, amount: Json) -> str:
+    """A form of ``amount`` that ``Decimal()`` reads (or once reached it) and WooCommerce
+    never writes."""
+    text = amount if isinstance(amount, str) else repr(amount)
+    rule = draw(st.sampled_from(
+        ["underscore", "digits", "space", "exponent", "absurd", "plus", "special", "point"]
+    ))  # fmt: skip
+    if rule == "underscore":
+        return _underscored(text)
+    if rule == "digits":
+        zero = _DIGITS[draw(st.sampled_from(sorted(_DIGITS)))]
+        places = [i for i, c in enumerate(text) if "0" <= c <= "9"]
+        chosen = places if draw(st.booleans()) else [draw(st.sampled_from(places))]
+        return "".join(chr(zero + int(c)) if i in chosen else c for i, c in enumerate(text))
+    if rule == "space":
+        before, after = draw(st.sampled_from(_SPACES)), draw(st.sampled_from(_SPACES))
+        where = draw(st.sampled_from(["before", "after", "both"]))
+        return (before if where != "after" else "") + text + (after if where != "before" else "")
+    if rule == "exponent":
+        return text + draw(st.sampled_from(["e0", "E0", "e+0", "E-0", "e2", "E-2"]))
+    if rule == "absurd":
+        return draw(st.sampled_from(["1e999", "1E+30", "-1E+30", "1E2", "1e-5", "9" * 16]))
+    if rule == "plus":
+        return "+" + text.removeprefix("-")
+    if rule == "special":
+        return draw(st.sampled_from(["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", "0x10"]))
+    if "." in text:  # "point": no digit before or after it
+        whole, _, decimals = text.partition(".")
+        return "." + decimals if draw(st.booleans()) else whole + "."
+    return text + "."
+
+
+def _json_key(cls: type, name: str) -> str:
+    hike = HIKE_FIELDS.get(cls.__name__)
+    return hike[name].key if hike is not None and name in hike else name
+
+
+def amount_paths(
+    doc: Json, t: Any, here: tuple[Step, ...] = ()
+) -> tuple[list[tuple[Step, ...]], list[tuple[Step, ...]]]:
+    """The paths of every amount in ``doc`` (read as type ``t``), and of every order
+    line's quantity."""
+    amounts: list[tuple[Step, ...]] = []
+    quantities: list[tuple[Step, ...]] = []
+    args = typing.get_args(t)
+    if len(args) == 2 and type(None) in args:  # X | None
+        t = args[0] if args[1] is type(None) else args[1]
+        args = typing.get_args(t)
+    if typing.get_origin(t) is tuple and isinstance(doc, list):
+        for index, item in enumerate(doc):
+            more, qty = amount_paths(item, args[0], (*here, index))
+            amounts += more
+            quantities += qty
+    elif isinstance(t, type) and attrs.has(t) and isinstance(doc, dict):
+        hints = typing.get_type_hints(t)
+        for a in attrs.fields(t):
+            key = _json_key(t, a.name)
+            if key not in doc or doc[key] is None:
+                continue
+            hint = hints[a.name]
+            if hint is Decimal or hint == Decimal | None:
+                amounts.append((*here, key))
+            else:
+                more, qty = amount_paths(doc[key], hint, (*here, key))
+                amounts += more
+                quantities += qty
+        lines = doc.get("line_items")
+        if t is WooOrder and isinstance(lines, list):
+            quantities += [(*here, "line_items", i, "quantity") for i in range(len(lines))]
+    return amounts, quantities
+
+
+def _json_path(steps: tuple[Step, ...]) -> str:
+    return "$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
+
+
+#: ``name -> (parser, valid payloads, the type they are read as)``.
+MONEY_TARGETS: dict[str, tuple[Parser, list[Json], Any]] = {
+    "parse_woo_order": (parse_woo_order, WOO_SEEDS["order"], WooOrder),
+    "parse_woo_orders": (parse_woo_orders, WOO_SEEDS["orders"], tuple[WooOrder, ...]),
+    "parse_woo_refund": (parse_woo_refund, WOO_SEEDS["refund"], WooRefund),
+    "parse_woo_refunds": (parse_woo_refunds, WOO_SEEDS["refunds"], tuple[WooRefund, ...]),
+    **{
+        f"parse_hike({cls.__name__})": (_hike(cls), seeds, cls)
+        for cls, seeds in HIKE_SEEDS.items()
+        if amount_paths(seeds[0], cls)[0]
+    },
+}
+
+
+def test_the_lenient_money_fuzz_reaches_every_kind_of_amount() -> None:
+    """Every money-holding model is a target, and the seeds hold amounts to spoil (and
+    order lines whose quantity to turn negative)."""
+    assert {"parse_hike(HikeSale)", "parse_hike(HikeSaleDraft)"} <= set(MONEY_TARGETS)
+    for name, (_, seeds, t) in MONEY_TARGETS.items():
+        assert all(amount_paths(seed, t)[0] for seed in seeds), name
+    assert all(amount_paths(seed, WooOrder)[1] for seed in WOO_SEEDS["order"])
+
+
+@pytest.mark.parametrize("name", list(MONEY_TARGETS))
+@given(data=st.data())
+def test_lenient_money_and_negative_order_quantities_are_refused_naming_each_path(
+    name: str, data: st.DataObject
+) -> None:
+    parse, seeds, t = MONEY_TARGETS[name]
+    # Through JSON, not deepcopy: a seed listing the same object twice must not keep
+    # the two items one object (spoiling one would spoil both).
+    doc = json.loads(json.dumps(data.draw(st.sampled_from(seeds), label="seed")))
+    amounts, quantities = amount_paths(doc, t)
+    spoiled = data.draw(
+        st.lists(st.sampled_from(amounts + quantities), min_size=1, max_size=3, unique=True),
+        label="paths",
+    )
+    for path in spoiled:
+        parent = doc
+        for step in path[:-1]:
+            parent = parent[step]
+        if path in quantities:
+            parent[path[-1]] = data.draw(st.integers(max_value=-1), label="quantity")
+        else:
+            parent[path[-1]] = data.draw(lenient_amount(parent[path[-1]]), label="amount")
+    form = data.draw(st.sampled_from(["object", "utf8-bytes", "escaped-bytes", "text"]))
+    payload: Json = {
+        "object": lambda: doc,
+        "utf8-bytes": lambda: json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+        "escaped-bytes": lambda: json.dumps(doc).encode(),
+        "text": lambda: json.dumps(doc, ensure_ascii=False),
+    }[form]()
+    with pytest.raises(PayloadError) as info:  # anything else fails the test
+        parse(payload)
+    assert sorted(info.value.paths) == sorted(_json_path(p) for p in spoiled)
+    check_paths(info.value, doc)
 
 
 # --- webhooks ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
@@ -32,9 +32,10 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._fastgen import FastKind, make_fast_structure_fn
 from .errors import PayloadError
-from .money import MAX_AMOUNT_DIGITS, parse_money
+from .money import _AMOUNT_LIMIT, _is_plain_amount, parse_money
 
 __all__ = [
+    "Check",
     "Converters",
     "JsonLoads",
     "build_converters",
@@ -46,6 +47,11 @@ __all__ = [
 
 T = TypeVar("T")
 JsonLoads = Callable[[str | bytes], Any]
+#: A rule on a whole JSON object that no field's type states (an order line's quantity
+#: is never negative, though a refund line's is): the ``(json_path, message)`` of every
+#: breach. It reads the raw object, so it must expect any JSON there and judge only
+#: what is of the right type (the types are the converter's to check).
+Check = Callable[[dict[str, Any]], list[tuple[str, str]]]
 UTC = timezone.utc
 _fromisoformat = datetime.fromisoformat
 _NAIVE_EPOCH = datetime(1970, 1, 1)
@@ -85,18 +91,22 @@ def _expect_bool(value: object, _: object = None) -> bool:
 
 
 def _expect_money(value: object, _: object = None) -> Decimal:
-    if type(value) is str:  # the common case, inlined: WooCommerce sends strings
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            pass
-        else:
-            if amount.is_finite() and amount.adjusted() < MAX_AMOUNT_DIGITS:
-                return amount
+    """An amount (:func:`~hikewoo_core.money.parse_money`'s rules), the common cases inlined."""
+    if type(value) is str:  # WooCommerce sends strings
+        if _is_plain_amount(value) is not None:
+            return Decimal(value)
+    elif type(value) is int and -_AMOUNT_LIMIT < value < _AMOUNT_LIMIT:
+        return Decimal(value)
     try:
         return parse_money(value)
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
+
+
+def _plain_decimal(amount: Decimal) -> str:
+    """An amount as WooCommerce writes it, never in exponent form (``str`` writes
+    ``Decimal("0.0000001")`` as ``"1E-7"``, which :func:`_expect_money` refuses)."""
+    return format(amount, "f")
 
 
 def _optional(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -157,11 +167,13 @@ def _any(value: Any, _: object = None) -> Any:
 
 @attrs.frozen
 class Converters:
-    """The fast and the detailed converter, plus the JSON key of every attribute."""
+    """The fast and the detailed converter, the JSON key of every attribute, and the
+    :data:`Check` of each top-level class that has one."""
 
     fast: cattrs.Converter
     detailed: cattrs.Converter
     renames: Mapping[type, Mapping[str, str]]
+    checks: Mapping[type, Check] = attrs.field(factory=dict)
     _fast_hooks: dict[type, Callable[[Any, Any], Any]] = attrs.field(
         factory=dict, init=False, eq=False, repr=False
     )
@@ -173,16 +185,25 @@ class Converters:
         hook = self._fast_hooks.get(cls)
         if hook is None:
             hook = self._fast_hooks[cls] = self.fast.get_structure_hook(cls)
+        check = self.checks.get(cls)
         try:
             result: T = hook(data, cls)
         except Exception:  # noqa: BLE001, S110 - any failure is re-run in detail below
             pass
         else:
-            return result
+            if check is None:
+                return result
+            breaches = check(data)
+            if not breaches:
+                return result
+            raise PayloadError(breaches, what=what)
+        breaches = [] if check is None else check(data)
         try:
             result = self.detailed.structure(data, cls)
         except Exception as exc:  # noqa: BLE001 - turned into PayloadError
-            raise PayloadError(self.problems(exc, cls), what=what) from None
+            raise PayloadError([*self.problems(exc, cls), *breaches], what=what) from None
+        if breaches:  # pragma: no cover - the fast path accepts what detailed accepts
+            raise PayloadError(breaches, what=what)
         return result  # pragma: no cover - the fast path accepts what detailed accepts
 
     def problems(self, exc: BaseException, cls: type) -> list[tuple[str, str]]:
@@ -252,7 +273,7 @@ def _register_primitives(conv: cattrs.Converter) -> dict[Any, tuple[Callable[...
     # functools.singledispatch (which cattrs registers classes with) refuses it.
     conv.register_structure_hook_func(lambda t: t is Any, _any)
     registered[Any] = (_any, "any")
-    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(Decimal, _plain_decimal)
     conv.register_unstructure_hook(datetime, format_utc)
     return registered
 
@@ -307,12 +328,16 @@ def build_converters(
     renames: Mapping[type, Mapping[str, str]],
     extra_hooks: Callable[[cattrs.Converter], None] | None = None,
     omit: Mapping[type, tuple[str, ...]] | None = None,
+    checks: Mapping[type, Check] | None = None,
 ) -> Converters:
     """Build the fast and detailed converters for a family of attrs models.
 
     ``renames`` maps each class to ``{attribute: json_key}`` for attributes whose
     JSON key differs; ``extra_hooks`` registers type-specific hooks (enums, unions)
-    on each converter *before* the class hooks are generated.
+    on each converter *before* the class hooks are generated. ``checks`` maps a class
+    to a :data:`Check` run on each object :meth:`Converters.structure` reads as that
+    class, its breaches reported with the converter's problems in one
+    :class:`PayloadError`.
     """
     omit = omit or {}
 
@@ -376,7 +401,9 @@ def build_converters(
         conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
         return conv
 
-    return Converters(fast=make(False), detailed=make(True), renames=renames)
+    return Converters(
+        fast=make(False), detailed=make(True), renames=renames, checks=dict(checks or {})
+    )
 
 
 def decode_json(data: str | bytes | Any, loads: JsonLoads | None, *, what: str) -> Any:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import itertools
 import linecache
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MemberDescriptorType
 from typing import Any, NamedTuple, get_args, get_origin
 
 import attrs
 
-from .money import MAX_AMOUNT_DIGITS
+from .money import _AMOUNT_LIMIT, _is_plain_amount
 
 __all__ = ["FastKind", "Reject", "make_fast_structure_fn"]
 
@@ -46,11 +46,11 @@ class Reject(Exception):
 
 _MISSING = object()
 
-#: Amount strings already parsed, and their finite ``Decimal`` (immutable, so shared).
-#: WooCommerce repeats amounts a lot (``"0.00"``, a product's price); a hit costs a
-#: dict lookup instead of a ``Decimal`` parse and a finiteness check. Bounded: emptied
-#: when full. ``Decimal(str)`` is exact and context-free, so a cached value is always
-#: what a fresh parse would give.
+#: Amount strings already parsed, and their ``Decimal`` (immutable, so shared). Only
+#: strings that passed the amount check are stored. WooCommerce repeats amounts a lot
+#: (``"0.00"``, a product's price); a hit costs a dict lookup instead of the check and a
+#: ``Decimal`` parse. Bounded: emptied when full. ``Decimal(str)`` is exact and
+#: context-free, so a cached value is always what a fresh parse would give.
 _MONEY: dict[str, Decimal] = {}
 _MONEY_MAX = 4096
 
@@ -115,18 +115,13 @@ def _check(w: _Writer, ind: int, kind: FastKind, v: str) -> str:
         w.line(ind, f"if type({v}) is str:")
         w.line(ind + 1, f"{out} = _money_seen({v})")
         w.line(ind + 1, f"if {out} is None:")
-        w.line(ind + 2, "try:")
-        w.line(ind + 3, f"{out} = _Decimal({v})")
-        w.line(ind + 2, "except _InvalidOperation:")
-        w.line(ind + 3, f"{out} = _money({v})")
-        w.line(ind + 2, "else:")
-        w.line(ind + 3, f"if {out}.is_finite() and {out}.adjusted() < _MAX_DIGITS:")
-        w.line(ind + 4, "if len(_MONEY) >= _MONEY_MAX:")
-        w.line(ind + 5, "_MONEY.clear()")
-        w.line(ind + 4, f"_MONEY[{v}] = {out}")
-        w.line(ind + 3, "else:")
-        w.line(ind + 4, f"{out} = _money({v})")
-        w.line(ind, f"elif type({v}) is int:")
+        w.line(ind + 2, f"if _plain_amount({v}) is None:")
+        w.line(ind + 3, "raise _Reject")
+        w.line(ind + 2, f"{out} = _Decimal({v})")
+        w.line(ind + 2, "if len(_MONEY) >= _MONEY_MAX:")
+        w.line(ind + 3, "_MONEY.clear()")
+        w.line(ind + 2, f"_MONEY[{v}] = {out}")
+        w.line(ind, f"elif type({v}) is int and -_AMOUNT_LIMIT < {v} < _AMOUNT_LIMIT:")
         w.line(ind + 1, f"{out} = _Decimal({v})")
         w.line(ind, "else:")
         w.line(ind + 1, f"{out} = _money({v})")
@@ -210,12 +205,12 @@ def make_fast_structure_fn(
             "_Reject": Reject,
             "_M": _MISSING,
             "_Decimal": Decimal,
-            "_InvalidOperation": InvalidOperation,
             "_money": money,
             "_MONEY": _MONEY,
             "_MONEY_MAX": _MONEY_MAX,
             "_money_seen": _MONEY.get,
-            "_MAX_DIGITS": MAX_AMOUNT_DIGITS,
+            "_plain_amount": _is_plain_amount,
+            "_AMOUNT_LIMIT": _AMOUNT_LIMIT,
             "_utc": utc,
             "_cl": cl,
             "_fallback": fallback,

@@ -57,9 +57,23 @@ def _structure_item_ref(value: object, _: object = None) -> ItemRef | None:
         return None
     if type(value) is int:
         return ItemRef(value)
-    if type(value) is str and value.isdigit():
+    # isascii(): str.isdigit() also says yes to full-width digits and to "\u00b2".
+    if type(value) is str and value.isascii() and value.isdigit():
         return ItemRef(int(value))
     raise _Invalid(f'expected an item id or "", got {describe(value)}')
+
+
+def _order_breaches(order: dict[str, Any]) -> list[tuple[str, str]]:
+    """An order line's ``quantity`` is never negative (a refund line's is, by design,
+    but refunds are read as :class:`WooRefund`)."""
+    lines = order.get("line_items")
+    if not isinstance(lines, (list, tuple)):  # as the converters read arrays and objects
+        return []
+    return [
+        (f"$.line_items[{index}].quantity", f"expected a quantity of 0 or more, got {quantity}")
+        for index, line in enumerate(lines)
+        if isinstance(line, dict) and type(quantity := line.get("quantity")) is int and quantity < 0
+    ]
 
 
 def _hooks(conv: cattrs.Converter) -> None:
@@ -68,15 +82,17 @@ def _hooks(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(WooStatus | str, str)
 
 
-_CONVERTERS: Converters = build_converters({}, _hooks)
+_CONVERTERS: Converters = build_converters({}, _hooks, checks={WooOrder: _order_breaches})
 
 
 def parse_woo_order(data: Any, *, loads: JsonLoads | None = None) -> WooOrder:
     """Parse one order (a REST response body or a webhook body).
 
-    >>> order = parse_woo_order(b'{"id": 7, "status": "completed", "currency": "USD",'
-    ...     b' "total": "9.50", "date_created_gmt": "2026-11-27T02:08:10",'
-    ...     b' "date_modified_gmt": "2026-11-27T02:08:11"}')
+    >>> order = parse_woo_order(
+    ...     b'{"id": 7, "status": "completed", "currency": "USD", "total": "9.50",'
+    ...     b' "date_created_gmt": "2026-11-27T02:08:10",'
+    ...     b' "date_modified_gmt": "2026-11-27T02:08:11"}'
+    ... )
     >>> order.status == "completed", order.total, order.date_modified_gmt.tzname()
     (True, Decimal('9.50'), 'UTC')
     """
@@ -235,8 +251,10 @@ def parse_woo_product(data: Any, *, loads: JsonLoads | None = None) -> WooProduc
     "not set") becomes ``None``; anything else that is not of its type is a
     :class:`~hikewoo_core.PayloadError`.
 
-    >>> product = parse_woo_product(b'{"id": 10, "name": "Test Mug", "type": "simple",'
-    ...     b' "status": "publish", "sku": "MUG-001", "price": "25.00", "sale_price": ""}')
+    >>> product = parse_woo_product(
+    ...     b'{"id": 10, "name": "Test Mug", "type": "simple", "status": "publish",'
+    ...     b' "sku": "MUG-001", "price": "25.00", "sale_price": ""}'
+    ... )
     >>> product.sku, product.price, product.sale_price
     ('MUG-001', Decimal('25.00'), None)
     """
