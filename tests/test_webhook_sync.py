@@ -99,3 +99,33 @@ def test_a_real_delivery_sent_after_a_force_delete_is_ignored_and_not_recorded()
     assert w.ledger.add_if_new(result.event.dedup_key), "an ignored delivery left a key"
     assert w.woo.calls == []
     assert w.hike.calls == []
+
+
+@pytest.mark.parametrize("forged", ["order.deleted", "product.updated", "action.woocommerce_x"])
+def test_a_forged_topic_cannot_poison_deduplication(forged: str) -> None:
+    """The topic headers are not signed: a genuine body replayed under a forged topic is
+    ignored without a trace, and the genuine delivery still syncs."""
+    w = make_world()
+    oid = w.order("completed")
+    body = json.dumps(w.woo.get_order(oid)).encode()
+    genuine = delivery(body)
+    forgery = {
+        **genuine,
+        **{k: v for k, v in delivery(body, forged).items() if "Signature" not in k},
+    }
+    assert w.syncer.handle_woo_webhook(body, forgery, SECRET).outcome == "ignored"
+    assert w.syncer.handle_woo_webhook(body, genuine, SECRET).outcome == "synced"
+    assert w.syncer.handle_woo_webhook(body, genuine, SECRET).outcome == "duplicate"
+    assert len(w.hike.sales()) == 1
+
+
+def test_the_dedup_key_is_built_from_signed_content_only() -> None:
+    from hikewoo_core.woo.webhooks import verify_woo_webhook
+
+    w = make_world()
+    body = json.dumps(w.woo.get_order(w.order("completed"))).encode()
+    keys = {
+        verify_woo_webhook(body, delivery(body, topic), SECRET).dedup_key
+        for topic in ("order.updated", "order.created", "order.deleted", "coupon.updated")
+    }
+    assert len(keys) == 1

@@ -207,7 +207,7 @@ def test_a_signed_order_delivery() -> None:
     assert event.order.total == Decimal("9.50")
     assert event.resource_id == 12
     assert event.date_modified_gmt == datetime(2026, 11, 27, 2, 8, 11, tzinfo=timezone.utc)
-    assert event.dedup_key == f"order:12:2026-11-27T02:08:11+00:00:{event.body_digest}"
+    assert event.dedup_key == f"woo:12:2026-11-27T02:08:11+00:00:{event.body_digest}"
     assert event.payload == json.loads(body)
     assert "billing" not in repr(event)
 
@@ -352,7 +352,7 @@ def test_order_deleted_carries_only_the_id() -> None:
     body = b'{"id":12}'
     first = verify_woo_webhook(body, headers_for(body, "order.deleted"), SECRET)
     assert (first.order, first.resource_id, first.date_modified_gmt) == (None, 12, None)
-    assert first.dedup_key.startswith("order:12:delivery-fddfcedf")
+    assert first.dedup_key.startswith("woo:12:delivery-fddfcedf")
     # Trashed again later (after a restore): another delivery id, not a duplicate.
     again = verify_woo_webhook(
         body, headers_for(body, "order.deleted", **{"X-WC-Webhook-Delivery-ID": "0a1b"}), SECRET

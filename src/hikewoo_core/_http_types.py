@@ -7,16 +7,21 @@ objects shows a secret in its ``repr``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import base64
+import binascii
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from ._redact import REDACTED, SECRET_HEADERS, redact_mapping, redact_url
+from ._redact import REDACTED, SECRET_HEADERS, is_secret_param, redact_mapping, redact_url
 from ._retry import RETRY_SAFE_METHODS
 from .errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "MAX_ERROR_BODY",
     "REFRESH",
     "Command",
     "QueryValue",
@@ -24,7 +29,24 @@ __all__ = [
     "Request",
     "Send",
     "Sleep",
+    "check_max_body",
 ]
+
+#: The largest response body read (bytes, after decompression) unless a client is told
+#: otherwise: a page of 100 orders of 100 lines each is about 10 MB, so this leaves room
+#: for bigger orders and refuses what only a broken or hostile server sends.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: Error bodies are read up to this many bytes and cut there: what is kept of an
+#: error is a few hundred characters (see ``MAX_ERROR_TEXT``).
+MAX_ERROR_BODY = 64 * 1024
+
+
+def check_max_body(value: int) -> int:
+    """``value`` if it is a usable ``max_response_bytes`` (a positive integer)."""
+    if type(value) is not int or value < 1:
+        raise ConfigurationError(f"max_response_bytes must be a positive integer, got {value!r}")
+    return value
+
 
 _Primitive: TypeAlias = str | int | float | bool | None
 #: A query parameter value, as httpx accepts it (a sequence repeats the name).
@@ -58,6 +80,21 @@ def _body_repr(body: object) -> str:
     return f"<JSON {type(body).__name__}>"
 
 
+def _header_secrets(value: str) -> Iterator[str]:
+    scheme, _, credentials = value.partition(" ")
+    if not credentials:
+        yield value
+        return
+    yield credentials
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return
+        user, _, password = decoded.partition(":")
+        yield from (decoded, user, password)
+
+
 @attrs.frozen
 class Request:
     """One HTTP request, before auth is applied, in a form both clients share.
@@ -86,6 +123,20 @@ class Request:
     def retry_safe(self) -> bool:
         """Whether the request may be sent again when its outcome is unknown."""
         return self.idempotent or self.method in RETRY_SAFE_METHODS
+
+    def secret_values(self) -> Iterator[str]:
+        """The secrets this request carries: values of secret query and form parameters
+        (see :data:`~hikewoo_core._redact.SECRET_PARAMS`) and of secret headers, with a
+        ``Basic`` header's decoded ``user:password`` and its halves. What a response
+        could echo back, so what is scrubbed from the text kept from it."""
+        pairs: list[tuple[str, object]] = list(parse_qsl(urlsplit(self.url).query))
+        pairs += list(self.params.items()) + list((self.form or {}).items())
+        for name, value in pairs:
+            if is_secret_param(name) and isinstance(value, str):
+                yield value
+        for name, value in self.headers.items():
+            if name.lower() in SECRET_HEADERS:
+                yield from _header_secrets(value)
 
     def with_params(self, params: Mapping[str, QueryValue]) -> Request:
         """A copy with ``params`` added (replacing parameters of the same name)."""

@@ -6,8 +6,9 @@ line passes a URL through before storing or printing it.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
     "REDACTED",
@@ -17,6 +18,8 @@ __all__ = [
     "redact_mapping",
     "redact_pairs",
     "redact_url",
+    "scrub",
+    "secret_forms",
 ]
 
 REDACTED = "<redacted>"
@@ -114,3 +117,48 @@ def redact_url(url: str) -> str:
             _redact_query(parts.fragment),
         )
     )
+
+
+#: Secrets shorter than this are not scrubbed from free text: replacing every ``"ab"``
+#: in a message would hide the message, not the secret (real keys and tokens are long).
+MIN_SCRUBBED_LENGTH = 5
+
+
+def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
+    """Every form in which ``secrets`` may be echoed back, longest first.
+
+    A server, proxy or WAF page may echo a secret as sent (a query string, a form
+    body, a header), percent-encoded, JSON-escaped (WordPress writes ``\\/``) or
+    HTML-escaped. Secrets shorter than :data:`MIN_SCRUBBED_LENGTH` are left out.
+    """
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret or len(secret) < MIN_SCRUBBED_LENGTH:
+            continue
+        forms.update(
+            (
+                secret,
+                quote(secret, safe=""),
+                quote_plus(secret),
+                quote(secret),
+                secret.replace("/", "\\/"),
+                html.escape(secret),
+            )
+        )
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every form of every secret (see :func:`secret_forms`) redacted.
+
+    For text the library keeps from a response (an error page that echoes the request
+    URL, a token endpoint that repeats the refresh token), before it is stored in an
+    exception, logged or pickled.
+
+    >>> scrub("denied: /wc?consumer_secret=cs_0123456789", ["cs_0123456789"])
+    'denied: /wc?consumer_secret=<redacted>'
+    """
+    for form in secret_forms(secrets):
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from ._datetimes import require_aware
 from ._unreadable import Unreadable
 from .errors import ApiError, ConfigurationError, HikeWooError, describe
 from .plan import (
@@ -81,8 +82,8 @@ class Partition:
     count: int = 1
 
     def __attrs_post_init__(self) -> None:
-        if self.after.tzinfo is None or self.before.tzinfo is None:
-            raise ConfigurationError("partition bounds must be timezone-aware")
+        require_aware("Partition.after", self.after)
+        require_aware("Partition.before", self.before)
         if self.after >= self.before:
             raise ConfigurationError("a partition's start must be before its end")
 
@@ -111,11 +112,11 @@ def partitions(
     >>> months = partitions(datetime(2026, 1, 31, tzinfo=timezone.utc),
     ...                     datetime(2026, 4, 15, tzinfo=timezone.utc),
     ...                     every=relativedelta(months=1))
-    >>> [(p.after.date().isoformat(), p.before.date().isoformat()) for p in months]
-    [('2026-01-31', '2026-02-28'), ('2026-02-28', '2026-03-31'), ('2026-03-31', '2026-04-15')]
+    >>> [f"{p.after:%b %d} to {p.before:%b %d}" for p in months]
+    ['Jan 31 to Feb 28', 'Feb 28 to Mar 31', 'Mar 31 to Apr 15']
     """
-    if after.tzinfo is None or before.tzinfo is None:
-        raise ConfigurationError("after and before must be timezone-aware")
+    require_aware("after", after)
+    require_aware("before", before)
     if after >= before:
         raise ConfigurationError("after must be before before")
     if (n is None) == (every is None):

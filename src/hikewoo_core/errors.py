@@ -4,22 +4,26 @@ Every error the library raises on purpose derives from :class:`HikeWooError`,
 so ``except hikewoo_core.HikeWooError`` catches them all. The tree::
 
     HikeWooError
-    ├── PayloadError (also ValueError)      a payload does not have the expected shape
-    ├── ConfigurationError (also ValueError) settings or a status table do not hold
-    ├── RuleViolation                       a sync rule forbids what was asked
-    │   ├── UnsupportedProductError         composite / bundle lines in an order
-    │   ├── SerialNumberError               serial numbers locked, too many, duplicated
-    │   └── ReconciliationError             refunds or quantities do not add up
-    ├── WebhookSignatureError               a webhook delivery failed verification
-    ├── LeaseError                          another executor holds the order
-    └── TransportError                      talking to a remote system failed
-        ├── ApiError                        the server answered with an error body
-        │   └── AuthenticationError         401 / 403, with the hint that matters
-        ├── RetriesExhaustedError           timeouts / 5xx / 429 beyond the retry budget
-        └── OutcomeUnknownError             a write may or may not have been performed
+    ├── PayloadError (ValueError)         a payload does not have the expected shape
+    ├── ConfigurationError (ValueError)   settings or a status table do not hold
+    ├── RuleViolation                     a sync rule forbids what was asked
+    │   ├── UnsupportedProductError       composite / bundle lines in an order
+    │   ├── SerialNumberError             serial numbers locked, too many, repeated
+    │   └── ReconciliationError           refunds or quantities do not add up
+    ├── WebhookSignatureError             a webhook delivery failed verification
+    ├── LeaseError                        another executor holds the order
+    └── TransportError                    talking to a remote system failed
+        ├── ApiError                      the server answered with an error body
+        │   └── AuthenticationError       401 / 403, with the hint that matters
+        ├── RetriesExhaustedError         timeouts / 5xx / 429 beyond the budget
+        ├── OutcomeUnknownError           a write may or may not have been done
+        └── UnexpectedResponseError       no correct server answers so (no retry)
+            └── ResponseTooLargeError     a body over the client's size limit
 
-No message, ``repr`` or attribute of these exceptions ever contains a secret:
-URLs are redacted before they are stored (see :func:`hikewoo_core.redact_url`).
+No message, ``repr``, attribute or pickle of these exceptions ever contains a secret:
+URLs are redacted before they are stored (see :func:`hikewoo_core.redact_url`), and
+every configured secret is scrubbed from the text kept from a response. Every one of
+them survives ``pickle`` (for process pools and task queues), attributes included.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ __all__ = [
     "OutcomeUnknownError",
     "PayloadError",
     "ReconciliationError",
+    "ResponseTooLargeError",
     "RetriesExhaustedError",
     "RuleViolation",
     "SerialNumberError",
     "TransportError",
+    "UnexpectedResponseError",
     "UnsupportedProductError",
     "WebhookSignatureError",
 ]
@@ -47,8 +53,20 @@ __all__ = [
 _MAX_SHOWN = 20
 
 
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class HikeWooError(Exception):
     """Root of every error raised by ``hikewoo_core``."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles as ``cls(*args)``, which fails for subclasses whose
+        # ``__init__`` takes other arguments: rebuild from args and attributes instead.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class PayloadError(HikeWooError, ValueError):
@@ -237,6 +255,58 @@ class OutcomeUnknownError(TransportError):
     def __init__(self, message: str, *, attempts: int = 1, method: str = "", url: str = ""):
         self.attempts = attempts
         super().__init__(message, method=method, url=url)
+
+
+class UnexpectedResponseError(TransportError):
+    """The server answered in a way no correct server does; the read stops here.
+
+    A page that repeats the previous page, more items than the server announced
+    (``X-WP-Total``, ``totalCount``), more pages than those totals allow. Retrying
+    would loop: a broken proxy, cache or plugin is answering. ``where`` names the
+    request (``"page 3"``, ``"skip_count=400"``).
+    """
+
+    where: str
+
+    def __init__(self, message: str, *, where: str = "", method: str = "", url: str = ""):
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message, method=method, url=url)
+
+
+class ResponseTooLargeError(UnexpectedResponseError):
+    """A response body is larger than the client's ``max_response_bytes``.
+
+    Refused before it is read when the server declares its length, else as soon as
+    the limit is passed while streaming; nothing beyond the limit is held in memory.
+    ``status`` is the HTTP status of the answer: a ``2xx`` to a write means the write
+    was performed even though its answer could not be read. ``limit`` is the limit in
+    bytes and ``declared`` the ``Content-Length`` (``None`` when not sent).
+    """
+
+    status: int
+    limit: int
+    declared: int | None
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        limit: int,
+        declared: int | None = None,
+        method: str = "",
+        url: str = "",
+    ):
+        self.status = status
+        self.limit = limit
+        self.declared = declared
+        size = f"declares {declared} bytes" if declared is not None else "streams more"
+        super().__init__(
+            f"the HTTP {status} answer {size}, over the limit of {limit} bytes "
+            "(max_response_bytes); a page of 100 orders is far smaller: a broken or "
+            "hostile server is answering",
+            method=method,
+            url=url,
+        )
 
 
 def describe(exc: BaseException) -> str:

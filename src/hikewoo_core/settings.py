@@ -8,6 +8,7 @@ from typing import Literal
 
 import attrs
 
+from ._datetimes import require_aware
 from .errors import ConfigurationError
 from .mapping import DEFAULT_STATUS_TABLE, StatusTable
 
@@ -80,8 +81,8 @@ class SyncSettings:
     unknown_sku: Literal["refuse", "custom_line"] = "refuse"
 
     def __attrs_post_init__(self) -> None:
-        if self.sync_from is not None and self.sync_from.tzinfo is None:
-            raise ConfigurationError("sync_from must be timezone-aware")
+        if self.sync_from is not None:
+            require_aware("sync_from", self.sync_from)
         if self.lease_seconds <= 0:
             raise ConfigurationError("lease_seconds must be positive")
         if self.unknown_sku not in ("refuse", "custom_line"):

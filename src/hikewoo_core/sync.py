@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import attrs
 
+from ._datetimes import require_aware
 from ._leases import LeaseKeeper
 from ._pending import (
     RETRY_CHECKPOINT,
@@ -80,6 +81,16 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _checked(clock: Callable[[], datetime]) -> Callable[[], datetime]:
+    """``clock``, refusing a naive time (``datetime.now`` without a zone, say) with the
+    :class:`~hikewoo_core.ConfigurationError` every entry point raises for one."""
+
+    def now() -> datetime:
+        return require_aware("the Syncer's clock time", clock())
+
+    return now
+
+
 class Syncer:
     """Keeps a WooCommerce store and a Hike store in step.
 
@@ -112,7 +123,7 @@ class Syncer:
         self.hike = hike
         self.settings = settings or SyncSettings()
         self.ledger: LedgerPort = ledger if ledger is not None else MemoryLedger(clock=clock)
-        self.clock = clock or _utcnow
+        self.clock = _checked(clock) if clock is not None else _utcnow
         self.overlap = overlap
         self.owner = owner or f"syncer-{uuid.uuid4().hex[:12]}"
         self._leases = LeaseKeeper(self.ledger, self.owner, self.settings.lease_seconds)
@@ -537,6 +548,8 @@ class Syncer:
         without writing. ``update_inventory=False`` creates the sales with Hike's
         "do not update inventory" flag, leaving stock untouched.
         """
+        require_aware("after", after)
+        require_aware("before", before)
         inventory = self.settings.update_inventory if update_inventory is None else update_inventory
         report = SyncReport()
         orders = self.woo.read_orders(created_after=after, created_before=before)
@@ -575,8 +588,11 @@ class Syncer:
         only counters, checkpoints its position in the ledger and reports progress, so it
         runs over any number of orders in flat memory and resumes after an interruption.
         Split large ranges with :func:`hikewoo_core.partitions` and run each partition with
-        :meth:`backfill_partition`, possibly on different workers.
+        :meth:`backfill_partition`, possibly on different workers. ``after`` and
+        ``before`` must be timezone-aware (:class:`~hikewoo_core.ConfigurationError`).
         """
+        require_aware("after", after)
+        require_aware("before", before)
         return self.backfill_partition(
             Partition(after, before),
             dry_run=dry_run,

@@ -16,8 +16,17 @@ I/O (the pattern of httpx's ``auth_flow``). Two small drivers, :func:`send_sync`
 
 from __future__ import annotations
 
-from .._http_types import REFRESH, Command, Refresh, Request, Send, Sleep
-from ._flow import Flow, Prepare, Reply, error_from_response, logger, request_flow
+from .._http_types import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    MAX_ERROR_BODY,
+    REFRESH,
+    Command,
+    Refresh,
+    Request,
+    Send,
+    Sleep,
+)
+from ._flow import Flow, Prepare, Reply, error_from_response, logger, request_flow, tls_failure
 from ._io import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
@@ -31,7 +40,9 @@ from ._io import (
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
+    "MAX_ERROR_BODY",
     "REFRESH",
     "Command",
     "Flow",
@@ -49,5 +60,6 @@ __all__ = [
     "request_flow",
     "send_async",
     "send_sync",
+    "tls_failure",
     "user_agent",
 ]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from datetime import datetime, timezone
 from typing import TypeAlias
 
@@ -16,7 +17,7 @@ import httpx
 
 from .._api_errors import api_error
 from .._http_types import REFRESH, Command, Request, Send, Sleep
-from .._redact import redact_url
+from .._redact import redact_url, scrub
 from .._retry import (
     DEFAULT_RETRY_POLICY,
     RetryPolicy,
@@ -26,7 +27,15 @@ from .._retry import (
 )
 from ..errors import ApiError, OutcomeUnknownError, RetriesExhaustedError, TransportError
 
-__all__ = ["Flow", "Prepare", "Reply", "error_from_response", "logger", "request_flow"]
+__all__ = [
+    "Flow",
+    "Prepare",
+    "Reply",
+    "error_from_response",
+    "logger",
+    "request_flow",
+    "tls_failure",
+]
 
 logger = logging.getLogger("hikewoo_core.http")
 
@@ -54,27 +63,70 @@ def _display_url(request: Request) -> str:
     return redact_url(str(httpx.URL(request.url).copy_merge_params(request.params)))
 
 
-def error_from_response(response: httpx.Response, *, hint_for_401: str = "") -> ApiError:
+def error_from_response(
+    response: httpx.Response, *, hint_for_401: str = "", secrets: Iterable[str] = ()
+) -> ApiError:
     """The :class:`ApiError` for an unsuccessful response (see :func:`api_error`).
 
     ``{"code", "message", "data"}`` bodies are read with ``data`` an object or a
     bare int; other bodies become the message, cut to 500 characters. 401 and 403
-    give an :class:`AuthenticationError`. The request URL is redacted.
+    give an :class:`AuthenticationError`. The request URL is redacted, and every form
+    of every one of ``secrets`` is scrubbed from the body and headers kept (an error
+    page may echo the request, credentials included) before anything is parsed.
     """
     try:
         method, url = response.request.method, str(response.request.url)
     except RuntimeError:  # a response built by hand, without a request
         method, url = "", ""
+    hidden = tuple(secrets)
+
+    def kept(text: str | None) -> str | None:
+        return None if text is None else scrub(text, hidden)
+
     return api_error(
         response.status_code,
-        response.text,
-        reason=response.reason_phrase,
-        www_authenticate=response.headers.get("WWW-Authenticate"),
-        location=response.headers.get("Location"),
+        scrub(response.text, hidden),
+        reason=scrub(response.reason_phrase, hidden),
+        www_authenticate=kept(response.headers.get("WWW-Authenticate")),
+        location=kept(response.headers.get("Location")),
         method=method,
         url=url,
         hint_for_401=hint_for_401,
     )
+
+
+# TLS failures that say the peer will never do: a certificate that does not verify, a
+# server that does not speak TLS on that port. Retrying cannot help; EOFs and resets in
+# the middle of a handshake (SSLEOFError, SSLZeroReturnError, SSLSyscallError) can.
+_TRANSIENT_SSL = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def tls_failure(error: BaseException) -> str | None:
+    """A hint when ``error`` is (caused by) a TLS failure that no retry will cure."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                "the server's certificate did not verify "
+                f"({cause.verify_message or cause.reason}): fix the certificate, or pass "
+                "a client whose verify= trusts its CA; never turn verification off in "
+                "production"
+            )
+        if isinstance(cause, ssl.SSLError) and not isinstance(cause, _TRANSIENT_SSL):
+            if cause.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"):
+                return (
+                    f"the TLS handshake failed ({cause.reason}): the server does not "
+                    "speak TLS on this port; is an https:// URL pointed at a plain-HTTP "
+                    "server or port?"
+                )
+            return (
+                f"the TLS handshake failed ({cause.reason or cause}): check the URL "
+                "and the server's TLS set-up"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 # --- the flow -----------------------------------------------------------------------
@@ -100,6 +152,7 @@ def request_flow(
     clock: Callable[[], float] = time.monotonic,
     rng: Rng = random.random,
     hint_for_401: str = "",
+    secrets: Iterable[str | None] = (),
 ) -> Flow:
     """Run ``request`` with retries; pass the result to a driver.
 
@@ -109,8 +162,12 @@ def request_flow(
     :class:`ApiError`/:class:`AuthenticationError` for a final error answer,
     :class:`RetriesExhaustedError` when the policy gives up, and
     :class:`OutcomeUnknownError` when a non-idempotent request may have been
-    performed without us seeing the answer. ``clock`` and ``rng`` are injectable.
+    performed without us seeing the answer; a TLS failure (a certificate that does not
+    verify, a server that does not speak TLS) is not retried. ``clock`` and ``rng`` are
+    injectable. Every configured secret in ``secrets`` and every secret the request
+    carries is scrubbed from the text kept from an answer (see :func:`scrub`).
     """
+    configured = tuple(s for s in secrets if s)
     start = clock()
     attempt = failures = 0
     refreshed = False
@@ -130,7 +187,9 @@ def request_flow(
                 refreshed = True
                 if (yield REFRESH) is True:
                     continue
-            error = error_from_response(reply, hint_for_401=hint_for_401)
+            error = error_from_response(
+                reply, hint_for_401=hint_for_401, secrets=(*configured, *sent.secret_values())
+            )
             if status not in policy.retry_statuses:
                 raise error
             now = parse_http_date(reply.headers.get("Date")) or datetime.now(timezone.utc)
@@ -150,12 +209,16 @@ def request_flow(
             reason = f"server answered HTTP {status}"
         elif isinstance(reply, httpx.RequestError):
             _log_attempt(sent, attempt, type(reply).__name__, took)
-            reason = f"{type(reply).__name__}: {reply}"
+            hidden = (*configured, *sent.secret_values())
+            reason = scrub(f"{type(reply).__name__}: {reply}", hidden)
             url = _display_url(sent)
             # httpx's error keeps the request, whose URL may carry credentials (query
             # keys): chain our redacted account of it instead, never the error itself.
+            tls = tls_failure(reply)
+            if tls is not None:
+                reason = f"{reason} (hint: {tls})"
             last = TransportError(reason, method=sent.method, url=url)
-            if not isinstance(reply, _TRANSIENT):
+            if tls is not None or not isinstance(reply, _TRANSIENT):
                 raise last
             if not (sent.retry_safe or isinstance(reply, _NOT_SENT)):
                 raise OutcomeUnknownError(

@@ -5,26 +5,32 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import ssl
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import httpx
 
-from .._http_types import Request, Send, Sleep
+from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, MAX_ERROR_BODY, Request, Send, Sleep
 from .._redact import redact_url
+from ..errors import ResponseTooLargeError
 from ._flow import Flow, Reply
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
+    "MAX_ERROR_BODY",
     "RedactHttpxLogs",
     "default_async_client",
     "default_client",
     "send_async",
     "send_sync",
     "user_agent",
+    "warn_if_unverified",
 ]
 
 #: connect 5 s; read, write and waiting for a pooled connection 30 s.
@@ -32,6 +38,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=10, max_keepalive_connections=10, keepalive_expiry=5.0
 )
+
+
+# Describe the encoded body; the rebuilt response holds it decoded.
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class RedactHttpxLogs(logging.Filter):
@@ -72,17 +82,112 @@ def _build(client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.
     )
 
 
+def _declared_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("Content-Length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _limit(response: httpx.Response, max_body: int) -> tuple[int, bool]:
+    """How many body bytes to read, and whether more is an error (``True``) or is cut."""
+    if response.is_success:
+        return max_body, True
+    return min(max_body, MAX_ERROR_BODY), False
+
+
+def _too_large(response: httpx.Response, limit: int, declared: int | None) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        status=response.status_code,
+        limit=limit,
+        declared=declared,
+        method=response.request.method,
+        url=redact_url(str(response.request.url)),
+    )
+
+
+def _take(
+    body: bytearray, chunk: bytes, limit: int, strict: bool, response: httpx.Response
+) -> bool:
+    """Add ``chunk`` to ``body``; ``False`` once ``limit`` is reached (error bodies are cut)."""
+    body += chunk
+    if len(body) <= limit:
+        return True
+    if strict:
+        raise _too_large(response, limit, _declared_length(response))
+    del body[limit:]
+    return False
+
+
+def _refuse_declared(
+    response: httpx.Response, limit: int, strict: bool
+) -> ResponseTooLargeError | None:
+    declared = _declared_length(response)
+    if strict and declared is not None and declared > limit:
+        return _too_large(response, limit, declared)
+    return None
+
+
+def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        extensions=response.extensions,
+    )
+
+
+def read_capped_sync(response: httpx.Response, max_body: int) -> httpx.Response:
+    """Read a streamed ``response`` up to ``max_body`` bytes; the response, read.
+
+    A success body over the limit raises :class:`ResponseTooLargeError`, before any of
+    it is read when ``Content-Length`` declares it; an error body is cut at
+    :data:`MAX_ERROR_BODY`. The size counts decoded bytes, so a compressed bomb is
+    caught as it inflates. The connection is released either way.
+    """
+    limit, strict = _limit(response, max_body)
+    body = bytearray()
+    try:
+        refused = _refuse_declared(response, limit, strict)
+        if refused is not None:
+            raise refused
+        for chunk in response.iter_bytes():
+            if not _take(body, chunk, limit, strict, response):
+                break
+    finally:
+        response.close()
+    return _rebuilt(response, bytes(body))
+
+
+async def read_capped_async(response: httpx.Response, max_body: int) -> httpx.Response:
+    """The asynchronous twin of :func:`read_capped_sync`."""
+    limit, strict = _limit(response, max_body)
+    body = bytearray()
+    try:
+        refused = _refuse_declared(response, limit, strict)
+        if refused is not None:
+            raise refused
+        async for chunk in response.aiter_bytes():
+            if not _take(body, chunk, limit, strict, response):
+                break
+    finally:
+        await response.aclose()
+    return _rebuilt(response, bytes(body))
+
+
 def send_sync(
     client: httpx.Client,
     flow: Flow,
     *,
     on_unauthorized: Callable[[], bool] | None = None,
     sleep: Callable[[float], object] = time.sleep,
+    max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
     """Drive ``flow`` with a synchronous client; returns the final response.
 
     ``on_unauthorized`` refreshes credentials after a 401 (called at most once per
-    request) and returns whether the request should be sent again.
+    request) and returns whether the request should be sent again. Bodies are
+    streamed and read up to ``max_body`` bytes (see :func:`read_capped_sync`).
     """
     try:
         command = next(flow)
@@ -90,7 +195,8 @@ def send_sync(
             reply: Reply = None
             if isinstance(command, Send):
                 try:
-                    reply = client.send(_build(client, command.request))
+                    streamed = client.send(_build(client, command.request), stream=True)
+                    reply = read_capped_sync(streamed, max_body)
                 except httpx.RequestError as exc:
                     reply = exc
             elif isinstance(command, Sleep):
@@ -111,6 +217,7 @@ async def send_async(
     *,
     on_unauthorized: Callable[[], Awaitable[bool]] | None = None,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
     """Drive ``flow`` with an asynchronous client; the twin of :func:`send_sync`."""
     try:
@@ -119,7 +226,8 @@ async def send_async(
             reply: Reply = None
             if isinstance(command, Send):
                 try:
-                    reply = await client.send(_build(client, command.request))
+                    streamed = await client.send(_build(client, command.request), stream=True)
+                    reply = await read_capped_async(streamed, max_body)
                 except httpx.RequestError as exc:
                     reply = exc
             elif isinstance(command, Sleep):
@@ -172,3 +280,45 @@ def default_client(**kw: Any) -> httpx.Client:
 def default_async_client(**kw: Any) -> httpx.AsyncClient:
     """The :class:`httpx.AsyncClient` twin of :func:`default_client`."""
     return httpx.AsyncClient(**_options(kw))
+
+
+# --- TLS verification -----------------------------------------------------------------
+
+_warned: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+_tls_log = logging.getLogger("hikewoo_core.http")
+
+
+def _ssl_contexts(client: httpx.Client | httpx.AsyncClient) -> list[ssl.SSLContext]:
+    # httpx keeps the context on its transports' connection pools (httpx 0.23 to 0.28);
+    # a transport of another kind is not inspected.
+    mounts: dict[Any, Any] = getattr(client, "_mounts", None) or {}
+    transports = [getattr(client, "_transport", None), *mounts.values()]
+    pools = [getattr(t, "_pool", None) for t in transports]
+    return [
+        c
+        for c in (getattr(p, "_ssl_context", None) for p in pools)
+        if isinstance(c, ssl.SSLContext)
+    ]
+
+
+def warn_if_unverified(client: httpx.Client | httpx.AsyncClient, url: str, owner: str) -> bool:
+    """Log a warning, once per client, if ``client`` does not verify certificates.
+
+    A caller-owned client made with ``verify=False`` would hand the store's or Hike's
+    credentials to anyone who can intercept the connection. Returns whether the client
+    skips verification (``False`` for a plain ``http://`` URL, where nothing is).
+    """
+    if not url.lower().startswith("https://"):
+        return False
+    unverified = any(c.verify_mode == ssl.CERT_NONE for c in _ssl_contexts(client))
+    if unverified and client not in _warned:
+        _warned.add(client)
+        _tls_log.warning(
+            "the httpx client given to %s does not verify TLS certificates (verify=False):"
+            " the credentials it sends to %s can be read and replayed by anyone able to"
+            " intercept the connection; pass a client whose verify= trusts the server's"
+            " certificate authority instead",
+            owner,
+            redact_url(url),
+        )
+    return unverified

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._io import default_async_client, default_client
+from ._io import default_async_client, default_client, warn_if_unverified
 
 __all__ = ["OwnedAsyncClient", "OwnedClient"]
 
@@ -26,10 +26,16 @@ class OwnedClient:
     _http: httpx.Client
     _owns_client: bool
 
-    def _own(self, client: httpx.Client | None, **options: Any) -> None:
-        """Use the caller's ``client``, or make one with the library's defaults."""
+    def _own(self, client: httpx.Client | None, url: str = "", **options: Any) -> None:
+        """Use the caller's ``client``, or make one with the library's defaults.
+
+        A caller's client that does not verify certificates for an ``https`` ``url`` is
+        warned about, once per client (see :func:`warn_if_unverified`).
+        """
         self._owns_client = client is None
         self._http = client if client is not None else default_client(**options)
+        if client is not None:
+            warn_if_unverified(client, url, type(self).__name__)
 
     def close(self) -> None:
         """Close the httpx client if this object created it (a caller's is left open)."""
@@ -54,10 +60,13 @@ class OwnedAsyncClient:
     _http: httpx.AsyncClient
     _owns_client: bool
 
-    def _own(self, client: httpx.AsyncClient | None, **options: Any) -> None:
-        """Use the caller's ``client``, or make one with the library's defaults."""
+    def _own(self, client: httpx.AsyncClient | None, url: str = "", **options: Any) -> None:
+        """Use the caller's ``client``, or make one with the library's defaults (see
+        :meth:`OwnedClient._own`)."""
         self._owns_client = client is None
         self._http = client if client is not None else default_async_client(**options)
+        if client is not None:
+            warn_if_unverified(client, url, type(self).__name__)
 
     async def aclose(self) -> None:
         """Close the httpx client if this object created it (a caller's is left open)."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .._http_types import Request
+from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
 from .._retry import RetryPolicy
 from ..errors import ApiError, AuthenticationError, ConfigurationError
 from ._requests import DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, HIKE_RETRY_POLICY, check_page_size
@@ -70,6 +70,11 @@ class TokenSession:
         token = self._tokens.access_token
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         return request.with_headers(headers), token
+
+    def secrets(self) -> tuple[str | None, ...]:
+        """The tokens and the app secret, to scrub from any text kept from a response."""
+        t = self._tokens
+        return (t.access_token, t.refresh_token, self._client_secret)
 
     @property
     def can_refresh(self) -> bool:
@@ -136,6 +141,7 @@ class HikeClientBase:
         sales_lookback: timedelta = timedelta(days=7),
         reference_lookback: timedelta = timedelta(days=2),
         oauth_base: str | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if tokens is None:
             if not access_token:
@@ -151,6 +157,7 @@ class HikeClientBase:
         self.status_encoding: StatusEncoding | None = status_encoding
         self.sales_lookback = sales_lookback
         self.reference_lookback = reference_lookback
+        self.max_response_bytes = check_max_body(max_response_bytes)
         self._clock = clock if clock is not None else _utcnow
         self._session = TokenSession(
             tokens,
@@ -170,6 +177,10 @@ class HikeClientBase:
     def tokens(self) -> Tokens:
         """The tokens in use (renewed ones included)."""
         return self._session.tokens
+
+    def secrets(self) -> tuple[str | None, ...]:
+        """The tokens and the app secret, to scrub from any text kept from a response."""
+        return self._session.secrets()
 
     def _remember(self, draft: HikeSaleDraft) -> None:
         """Note a draft's transaction date, to look its reference up if the create is lost."""

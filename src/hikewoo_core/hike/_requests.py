@@ -15,7 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 
 from .._convert import decode_json
+from .._datetimes import require_aware
 from .._http_types import QueryValue, Request
+from .._page_guard import PageGuard
 from .._retry import RetryPolicy
 from .._unreadable import Unreadable, unreadable
 from ..errors import ConfigurationError, PayloadError
@@ -107,11 +109,12 @@ def check_page_size(page_size: int) -> int:
     return page_size
 
 
-def format_when(value: datetime) -> str:
-    """An aware datetime as Hike's date filters take it: ISO 8601 UTC with ``Z``."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ConfigurationError(f"naive datetime {value.isoformat()}: attach a timezone")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def format_when(value: datetime, name: str = "a date filter") -> str:
+    """An aware datetime as Hike's date filters take it: ISO 8601 UTC with ``Z``.
+
+    A naive one raises :class:`~hikewoo_core.ConfigurationError` naming ``name``
+    (:func:`hikewoo_core._datetimes.require_aware`)."""
+    return require_aware(name, value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def decode(content: bytes, what: str) -> Any:
@@ -129,18 +132,36 @@ def decode(content: bytes, what: str) -> Any:
 
 
 def window_params(
-    operation: str, after: datetime | None, before: datetime | None
+    operation: str,
+    after: datetime | None,
+    before: datetime | None,
+    labels: tuple[str, str] = ("since", "until"),
 ) -> dict[str, QueryValue]:
-    """The date-range parameters of a list operation (``list_sales``, ...)."""
+    """The date-range parameters of a list operation (``list_sales``, ...); a naive bound
+    raises :class:`~hikewoo_core.ConfigurationError` naming it as ``labels`` say."""
     names = PARAMS[operation]
     params: dict[str, QueryValue] = {}
     if after is not None:
-        params[names["from"].key] = format_when(after)
+        params[names["from"].key] = format_when(after, labels[0])
     if before is not None:
-        params[names["to"].key] = format_when(before)
+        params[names["to"].key] = format_when(before, labels[1])
     if "sorting" in names:
         params[names["sorting"].key] = "transactionDate"
     return params
+
+
+def sales_window_params(
+    modified_after: datetime | None, modified_before: datetime | None, lookback: timedelta
+) -> dict[str, QueryValue]:
+    """The ``list_sales`` window ``read_sales`` lists (by transaction date, from
+    ``modified_after - lookback``); a naive bound raises
+    :class:`~hikewoo_core.ConfigurationError` naming it, before anything is sent."""
+    if modified_after is not None:
+        require_aware("modified_after", modified_after)
+    since = None if modified_after is None else modified_after - lookback
+    return window_params(
+        "list_sales", since, modified_before, ("modified_after", "modified_before")
+    )
 
 
 def list_request(base_url: str, operation: str, params: Mapping[str, QueryValue]) -> Request:
@@ -150,12 +171,18 @@ def list_request(base_url: str, operation: str, params: Mapping[str, QueryValue]
 
 @attrs.define
 class Pager:
-    """Walks a ``get_all`` list: ``page_size`` + ``skip_count`` in, ``{totalCount, items}`` out."""
+    """Walks a ``get_all`` list: ``page_size`` + ``skip_count`` in, ``{totalCount, items}`` out.
+
+    Every page passes a :class:`~hikewoo_core._page_guard.PageGuard`: a server that
+    ignores ``skip_count`` (the same page again) or sends more than ``totalCount``
+    items stops the walk with :class:`~hikewoo_core.UnexpectedResponseError`.
+    """
 
     request: Request
     page_size: int = attrs.field(default=DEFAULT_PAGE_SIZE, converter=check_page_size)
     skip: int = 0
     done: bool = False
+    guard: PageGuard = attrs.field(factory=lambda: PageGuard("Hike list"))
 
     def next_request(self) -> Request:
         """The request for the next page."""
@@ -174,6 +201,7 @@ class Pager:
             raise PayloadError([("$", f"expected {{{total_key}, {items_key}}}")], what=what)
         if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
             raise PayloadError([(f"$.{total_key}", "expected an integer")], what=what)
+        self.guard.check(f"{_PAGING['skip_count'].key}={self.skip}", items, total)
         self.skip += len(items)
         full_page = len(items) >= self.page_size and not isinstance(body, list)
         self.done = not full_page or (total is not None and self.skip >= total)
@@ -360,6 +388,9 @@ def reference_windows(
     the last ``lookback`` up to a day ahead (clock skew), and a day either side of
     ``hint`` (the draft's own transaction date, when known) if that lies elsewhere.
     """
+    require_aware("the clock's time", now)
+    if hint is not None:
+        require_aware("around (or the draft's transaction_date)", hint)
     windows = [(now - lookback, now + timedelta(days=1))]
     if hint is not None and not (now - lookback <= hint <= now + timedelta(days=1)):
         windows.append((hint - timedelta(days=1), hint + timedelta(days=1)))

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .._http import request_flow, send_sync
+from .._datetimes import require_aware
+from .._http import DEFAULT_MAX_RESPONSE_BYTES, request_flow, send_sync
 from .._http._owned import OwnedClient
 from .._http_types import QueryValue, Request
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
@@ -75,6 +76,7 @@ class HikeClient(HikeClientBase, OwnedClient):
         sales_lookback: timedelta = timedelta(days=7),
         reference_lookback: timedelta = timedelta(days=2),
         oauth_base: str | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             access_token,
@@ -93,8 +95,9 @@ class HikeClient(HikeClientBase, OwnedClient):
             sales_lookback=sales_lookback,
             reference_lookback=reference_lookback,
             oauth_base=oauth_base,
+            max_response_bytes=max_response_bytes,
         )
-        self._own(client)
+        self._own(client, self.base_url)
         self._sleep = sleep
         self._lock = threading.RLock()
 
@@ -104,8 +107,12 @@ class HikeClient(HikeClientBase, OwnedClient):
 
     def _renew(self) -> None:
         try:
-            flow = request_flow(self._session.refresh_request(), policy=self.policy)
-            response = send_sync(self._http, flow, sleep=self._sleep)
+            flow = request_flow(
+                self._session.refresh_request(), policy=self.policy, secrets=self.secrets()
+            )
+            response = send_sync(
+                self._http, flow, sleep=self._sleep, max_body=self.max_response_bytes
+            )
         except ApiError as exc:
             raise refresh_failed(exc) from exc
         self._session.accept(rq.decode(response.content, "Hike token response"))
@@ -133,12 +140,19 @@ class HikeClient(HikeClientBase, OwnedClient):
             used.append(token)
             return authorized
 
-        flow = request_flow(request, policy=self.policy, prepare=prepare, hint_for_401=rq.HINT_401)
+        flow = request_flow(
+            request,
+            policy=self.policy,
+            prepare=prepare,
+            hint_for_401=rq.HINT_401,
+            secrets=self.secrets(),
+        )
         return send_sync(
             self._http,
             flow,
             on_unauthorized=lambda: self._refresh_after_401(used[-1]),
             sleep=self._sleep,
+            max_body=self.max_response_bytes,
         )
 
     def _json(self, request: Request, what: str) -> Any:
@@ -190,7 +204,8 @@ class HikeClient(HikeClientBase, OwnedClient):
         page_size: int | None = None,
         **filters: QueryValue,
     ) -> Iterator[HikeSale]:
-        """Sales with a transaction date in ``[since, until]``, lazily, page by page.
+        """Sales with a transaction date in ``[since, until]``, lazily, page by page (aware
+        datetimes; a naive one raises :class:`~hikewoo_core.ConfigurationError` at once).
 
         ``filters`` are sent as further query parameters, as named.
         """
@@ -238,9 +253,17 @@ class HikeClient(HikeClientBase, OwnedClient):
         from ``modified_after - sales_lookback`` and filtered here on their
         modification time (sales without one are kept). A sale that does not parse
         comes as :class:`~hikewoo_core.ports.Unreadable`: one bad sale never stops a run.
+        A naive bound raises :class:`~hikewoo_core.ConfigurationError` at once.
         """
-        since = None if modified_after is None else modified_after - self.sales_lookback
-        params = rq.window_params("list_sales", since, modified_before)
+        params = rq.sales_window_params(modified_after, modified_before, self.sales_lookback)
+        return self._read_sales(params, modified_after, modified_before)
+
+    def _read_sales(
+        self,
+        params: dict[str, QueryValue],
+        modified_after: datetime | None,
+        modified_before: datetime | None,
+    ) -> Iterator[HikeSale | Unreadable]:
         for items in self._raw_pages("list_sales", params, None):
             for sale in rq.parse_sales_tolerant(items):
                 if isinstance(sale, Unreadable) or rq.modified_in(
@@ -257,6 +280,8 @@ class HikeClient(HikeClientBase, OwnedClient):
         ``reference_lookback`` (and of the days around ``around``, or around the
         transaction date of a draft this client sent) and matches locally.
         """
+        if around is not None:
+            require_aware("around", around)
         hint = self._hint(external_reference, around)
         found: list[HikeSale] = []
         for start, end in rq.reference_windows(self._clock(), self.reference_lookback, hint):

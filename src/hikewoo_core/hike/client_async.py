@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .._http import request_flow, send_async
+from .._datetimes import require_aware
+from .._http import DEFAULT_MAX_RESPONSE_BYTES, request_flow, send_async
 from .._http._owned import OwnedAsyncClient
 from .._http_types import QueryValue, Request
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
@@ -64,6 +65,7 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         sales_lookback: timedelta = timedelta(days=7),
         reference_lookback: timedelta = timedelta(days=2),
         oauth_base: str | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             access_token,
@@ -82,8 +84,9 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
             sales_lookback=sales_lookback,
             reference_lookback=reference_lookback,
             oauth_base=oauth_base,
+            max_response_bytes=max_response_bytes,
         )
-        self._own(client)
+        self._own(client, self.base_url)
         self._sleep = sleep
         self._lock = asyncio.Lock()
 
@@ -93,8 +96,12 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
 
     async def _renew(self) -> None:
         try:
-            flow = request_flow(self._session.refresh_request(), policy=self.policy)
-            response = await send_async(self._http, flow, sleep=self._sleep)
+            flow = request_flow(
+                self._session.refresh_request(), policy=self.policy, secrets=self.secrets()
+            )
+            response = await send_async(
+                self._http, flow, sleep=self._sleep, max_body=self.max_response_bytes
+            )
         except ApiError as exc:
             raise refresh_failed(exc) from exc
         self._session.accept(rq.decode(response.content, "Hike token response"))
@@ -125,9 +132,19 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         async def on_unauthorized() -> bool:
             return await self._refresh_after_401(used[-1])
 
-        flow = request_flow(request, policy=self.policy, prepare=prepare, hint_for_401=rq.HINT_401)
+        flow = request_flow(
+            request,
+            policy=self.policy,
+            prepare=prepare,
+            hint_for_401=rq.HINT_401,
+            secrets=self.secrets(),
+        )
         return await send_async(
-            self._http, flow, on_unauthorized=on_unauthorized, sleep=self._sleep
+            self._http,
+            flow,
+            on_unauthorized=on_unauthorized,
+            sleep=self._sleep,
+            max_body=self.max_response_bytes,
         )
 
     async def _json(self, request: Request, what: str) -> Any:
@@ -212,15 +229,23 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         body = await self._json(rq.read_sale_request(self.base_url, sale_id), "Hike sale")
         return rq.parse_one(body, HikeSale)
 
-    async def read_sales(
+    def read_sales(
         self,
         *,
         modified_after: datetime | None = None,
         modified_before: datetime | None = None,
     ) -> AsyncIterator[HikeSale | Unreadable]:
-        """Sales modified in ``[modified_after, modified_before)`` (see ``HikeClient``)."""
-        since = None if modified_after is None else modified_after - self.sales_lookback
-        params = rq.window_params("list_sales", since, modified_before)
+        """Sales modified in ``[modified_after, modified_before)`` (see ``HikeClient``); a
+        naive bound raises :class:`~hikewoo_core.ConfigurationError` at once."""
+        params = rq.sales_window_params(modified_after, modified_before, self.sales_lookback)
+        return self._read_sales(params, modified_after, modified_before)
+
+    async def _read_sales(
+        self,
+        params: dict[str, QueryValue],
+        modified_after: datetime | None,
+        modified_before: datetime | None,
+    ) -> AsyncIterator[HikeSale | Unreadable]:
         async for items in self._raw_pages("list_sales", params, None):
             for sale in rq.parse_sales_tolerant(items):
                 if isinstance(sale, Unreadable) or rq.modified_in(
@@ -232,6 +257,8 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         self, external_reference: str, *, around: datetime | None = None
     ) -> list[HikeSale]:
         """Sales carrying ``external_reference``, by id (listed and matched locally)."""
+        if around is not None:
+            require_aware("around", around)
         hint = self._hint(external_reference, around)
         found: list[HikeSale] = []
         for start, end in rq.reference_windows(self._clock(), self.reference_lookback, hint):

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from .._datetimes import require_aware
 from ..errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
 from ..hike.models import FulfilmentStatus, PaymentStatus
 from ..ports import Fence, Link, Origin, RefundLink
@@ -57,18 +58,13 @@ def utc_now() -> datetime:
 def now_from(clock: Clock) -> datetime:
     """Call ``clock`` and return its time in UTC; a naive time is a configuration error."""
     now: object = clock()  # user code: check what it really returns
-    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
-        raise ConfigurationError(
-            f"the ledger clock must return a timezone-aware datetime, got {now!r}"
-        )
-    return now.astimezone(UTC)
+    return require_aware("the ledger clock's time", now).astimezone(UTC)
 
 
 def to_utc(value: datetime, what: str) -> datetime:
-    """``value`` in UTC; a naive datetime raises :class:`ValueError` naming ``what``."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what}: naive datetimes are not accepted; attach a timezone")
-    return value.astimezone(UTC)
+    """``value`` in UTC; a naive datetime raises :class:`~hikewoo_core.ConfigurationError`
+    (a :class:`ValueError`) naming ``what``, as every entry point does."""
+    return require_aware(what, value).astimezone(UTC)
 
 
 def format_ts(value: datetime, what: str = "datetime") -> str:
@@ -176,7 +172,7 @@ def _is_utc(value: datetime | None) -> bool:
 
 
 def normalise_link(link: Link) -> Link:
-    """``link`` with coerced enums and UTC datetimes (ValueError if naive)."""
+    """``link`` with coerced enums and UTC datetimes (ConfigurationError if naive)."""
     if (
         type(link.origin) is Origin
         and type(link.hike_fulfilment) is FulfilmentStatus

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
+from .._datetimes import require_aware
+
 __all__ = ["DEFAULT_START", "Clock", "FakeClock", "aware_utc", "system_clock"]
 
 UTC = timezone.utc
@@ -17,10 +19,10 @@ DEFAULT_START = datetime(2026, 1, 1, 9, 0, 0, tzinfo=UTC)
 
 
 def aware_utc(value: datetime, what: str = "datetime") -> datetime:
-    """``value`` converted to UTC; a naive datetime raises :class:`ValueError`."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware (got naive {value.isoformat()})")
-    return value.astimezone(UTC)
+    """``value`` converted to UTC; a naive datetime raises
+    :class:`~hikewoo_core.ConfigurationError` (a :class:`ValueError`), as the real clients
+    do for the same argument."""
+    return require_aware(what, value).astimezone(UTC)
 
 
 def system_clock() -> datetime:

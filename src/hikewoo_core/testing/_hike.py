@@ -326,9 +326,11 @@ class FakeHike(HikeStore):
         A lazy iterator over a snapshot taken when called; bounds must be aware.
         """
 
+        # Checked before the call is logged, as a client refuses it before sending.
+        lo = None if modified_after is None else aware_utc(modified_after, "modified_after")
+        hi = None if modified_before is None else aware_utc(modified_before, "modified_before")
+
         def snapshot() -> Iterator[HikeSale]:
-            lo = None if modified_after is None else aware_utc(modified_after, "modified_after")
-            hi = None if modified_before is None else aware_utc(modified_before, "modified_before")
             since = lo - self.sales_lookback if lo is not None and self.listing_windows else None
             found = [
                 s
@@ -350,9 +352,11 @@ class FakeHike(HikeStore):
         windows: transaction dates in the last ``reference_lookback`` (to a day ahead)
         and a day either side of ``around``."""
 
+        # Checked before the call is logged, as a client refuses it before sending.
+        hint = None if around is None else aware_utc(around, "around")
+
         def find() -> list[HikeSale]:
             now = self._stamper.now()
-            hint = None if around is None else aware_utc(around, "around")
             windows = reference_windows(now, self.reference_lookback, hint)
             return [
                 s

@@ -71,7 +71,9 @@ class FakeWooCommerce(WooStore):
 
     ``POST /orders/batch`` (served by :func:`~hikewoo_core.testing.serve_woo`) does not
     validate ``status``: an unknown status makes the order ``pending`` with no error,
-    while a single ``PUT`` (and :meth:`write_order`) answers 400, as on the real store.
+    while a single ``PUT`` (and :meth:`write_order`) answers 400, as on the real store;
+    a batch item's ``set_paid`` pays only when it is JSON ``true`` (``"true"`` is
+    ignored there, as the real controller compares it with ``===``).
 
     Contract helpers (``add_order``, ``set_status``, ...) act like a shop manager in
     wp-admin; they are neither logged in :attr:`calls` nor subject to
@@ -339,7 +341,8 @@ class FakeWooCommerce(WooStore):
         """Orders in a window, oldest modification first, trash left out.
 
         ``*_after`` bounds are inclusive, ``*_before`` exclusive (default: the end of the
-        current second); bounds must be aware. Orders modified in the same second come
+        current second); bounds must be aware (a naive one raises ``ConfigurationError``, as
+        the clients do). Orders modified in the same second come
         in an arbitrary order (seeded by ``seed`` and the window, not by id), as
         WooCommerce returns them; with ``tie_order="id"``, by id.
 
@@ -351,9 +354,12 @@ class FakeWooCommerce(WooStore):
         read). Each version of an order comes once.
         """
         args = (modified_after, modified_before, created_after, created_before)
+        names = ("modified_after", "modified_before", "created_after", "created_before")
+        # Checked before the call is logged, as a client refuses it before sending.
+        bounds = [None if a is None else aware_utc(a, n) for a, n in zip(args, names, strict=True)]
 
         def pages() -> Iterator[WooOrder]:
-            lo_m, hi_m, lo_c, hi_c = (None if a is None else aware_utc(a, "bound") for a in args)
+            lo_m, hi_m, lo_c, hi_c = bounds
             if hi_m is None:  # like the client: up to the end of the current second
                 hi_m = self._stamper.now() + timedelta(seconds=1)
             return self._pages(lo_m, hi_m, lo_c, hi_c)
@@ -441,8 +447,10 @@ class FakeWooCommerce(WooStore):
         found over HTTP either).
         """
 
+        # Checked before the call is logged, as a client refuses it before sending.
+        after = None if created_after is None else aware_utc(created_after, "created_after")
+
         def find() -> list[WooOrder]:
-            after = None if created_after is None else aware_utc(created_after, "created_after")
             return [
                 order
                 for order in (self._orders[k] for k in sorted(self._orders))
@@ -471,7 +479,8 @@ class FakeWooCommerce(WooStore):
 
     def _write_batch_item(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """:meth:`write_order` as ``POST /orders/batch`` performs one item: ``status`` is
-        not validated (an unknown one becomes ``pending``). Logged as ``write_order``."""
+        not validated (an unknown one becomes ``pending``) and ``set_paid`` counts only
+        when it is ``True``. Logged as ``write_order``."""
         logged = (order_id, copy.deepcopy(dict(body)))
         if order_id is None:
             return self._run("write_order", logged, lambda: self._create(body, batch=True))

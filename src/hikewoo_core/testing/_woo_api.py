@@ -22,8 +22,11 @@ captured ``orders_list_orderby_modified_page1/2`` show. ``orderby=id`` and
 
 ``POST /orders/batch`` answers 413 above 100 items, a per-item 400 for an unknown
 id, and does not validate ``status``: an unknown status makes the order ``pending``
-(a single ``PUT`` answers 400). New orders' line items are resolved against the
-catalogue by SKU or product id; unknown ones become nameless product-0 lines.
+(a single ``PUT`` answers 400); ``set_paid`` pays only when it is JSON ``true``. Order
+lists ignore query parameters they do not know, as WooCommerce does (``statuss=`` lists
+every order): the client is the one that refuses them. New orders' line items are
+resolved against the catalogue by SKU or product id; unknown ones become nameless
+product-0 lines.
 
 Product lists take ``sku`` (comma-separated, compared as MySQL does: ignoring case),
 ``include``/``exclude``, ``status``, ``type``, ``search``, ``orderby``/``order``

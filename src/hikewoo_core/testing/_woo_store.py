@@ -186,10 +186,20 @@ class WooStore(PortRecorder):
         return order
 
     def _batch_status(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``body`` with the ``status`` a batch item really sets (see :func:`batch_status`)."""
-        if "status" not in body:
-            return body
-        return {**body, "status": batch_status(body["status"], self._statuses)}
+        """``body`` as a batch item really applies it: the ``status`` it really sets (see
+        :func:`batch_status`), and ``set_paid`` only when it is JSON ``true``.
+
+        A batch item skips the schema's sanitising (``WC_REST_Controller::batch_items``
+        passes the raw item to ``update_item``), and ``save_object`` pays the order only
+        ``if ( true === $request['set_paid'] )``: ``"true"`` or ``1`` is ignored there
+        without an error, where a single ``PUT`` would sanitise it to ``true``.
+        """
+        out = dict(body)
+        if "status" in out:
+            out["status"] = batch_status(out["status"], self._statuses)
+        if "set_paid" in out:
+            out["set_paid"] = out["set_paid"] is True
+        return out
 
     def _create(self, body: Mapping[str, Any], *, batch: bool = False) -> WooOrder:
         if body.get("id") not in (None, 0):

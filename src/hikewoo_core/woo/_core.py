@@ -8,7 +8,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .._convert import JsonLoads, decode_json
-from .._http_types import Request
+from .._datetimes import require_aware
+from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
+from .._page_guard import PageGuard
 from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from .._unreadable import Unreadable
 from ..errors import ApiError, ConfigurationError
@@ -25,22 +27,30 @@ from .convert import (
 )
 from .models import WooOrder, WooProduct, WooRefund
 
-__all__ = ["LOOKUP_FIELDS", "LOOKUP_MARGIN", "WooCore", "check_aware", "draft_order_id"]
+__all__ = [
+    "LOOKUP_FIELDS",
+    "LOOKUP_MARGIN",
+    "UNIQUE_ORDERINGS",
+    "WooCore",
+    "check_aware",
+    "draft_order_id",
+]
 
 UTC = timezone.utc
 #: Fields asked for when searching orders by meta (a page is ~50x smaller than full orders).
 LOOKUP_FIELDS = "id,status,date_created_gmt,meta_data"
 #: Margin for clock skew when looking up an order a create may have made.
 LOOKUP_MARGIN = timedelta(minutes=5)
+#: Orderings under which no two items tie, so offset paging over them is stable.
+UNIQUE_ORDERINGS = frozenset({"id", "include"})
 #: Statuses a found order must not have to count as "created" (a draft is a failed create).
 _NOT_CREATED = frozenset({"checkout-draft", "trash", "auto-draft"})
 
 
 def check_aware(name: str, value: datetime) -> datetime:
-    """``value``, after checking it is timezone-aware (:class:`ConfigurationError` if not)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ConfigurationError(f"{name} must be a timezone-aware datetime")
-    return value
+    """``value``, after checking it is timezone-aware (:class:`ConfigurationError` if not,
+    with the message every entry point uses: :func:`hikewoo_core._datetimes.require_aware`)."""
+    return require_aware(name, value)
 
 
 def draft_order_id(error: ApiError) -> int | None:
@@ -90,6 +100,7 @@ class WooCore:
         loads: JsonLoads | None,
         created_via: str | None,
         lookup_window: timedelta,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._clock: Callable[[], float] = clock or time.time
         self.requests = WooRequests(
@@ -108,6 +119,7 @@ class WooCore:
             raise ConfigurationError("created_via must be a non-empty string or None")
         self.created_via = created_via
         self.lookup_window = lookup_window
+        self.max_response_bytes = check_max_body(max_response_bytes)
 
     # --- settings ---------------------------------------------------------------------
     @property
@@ -131,6 +143,10 @@ class WooCore:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.requests!r})"
+
+    def secrets(self) -> tuple[str, str]:
+        """The credentials to scrub from any text kept from a response."""
+        return (self.requests.creds.consumer_key, self.requests.creds.consumer_secret)
 
     # --- requests ---------------------------------------------------------------------
     def list_request(self, path: str, filters: Mapping[str, Any]) -> Request:
@@ -282,6 +298,18 @@ class WooCore:
         return parse_page(content, headers, parse)
 
     @staticmethod
+    def paged(filters: Mapping[str, Any]) -> tuple[dict[str, ParamValue], bool]:
+        """The checked filters of a read of every page, and whether its order has no ties.
+
+        Ordered by ``id`` unless the caller chose an order: WooCommerce sorts by one
+        column, and rows that tie on it (orders created or modified in the same second)
+        come back in a different order on each request, so offset paging over them
+        repeats some rows and skips others. A caller's ``orderby=date`` keeps that risk.
+        """
+        params = order_filters({"orderby": "id", **filters})
+        return params, str(params.get("orderby")) in UNIQUE_ORDERINGS
+
+    @staticmethod
     def page_filters(filters: Mapping[str, Any], per_page: int) -> dict[str, ParamValue | Any]:
         """``filters`` with ``per_page`` defaulted (for reading every page)."""
         out = dict(filters)
@@ -314,16 +342,22 @@ class WooCore:
 
     @staticmethod
     def next_sequential(
-        path_request: Request, page: Page[Any], per_page: int, follow: Callable[[str], Request]
+        path_request: Request,
+        page: Page[Any],
+        per_page: int,
+        follow: Callable[[str], Request],
+        guard: PageGuard,
     ) -> Request | None:
         """The next page's request when ``X-WP-TotalPages`` is missing.
 
         Follows ``Link: rel="next"`` (re-signed, see :meth:`WooRequests.follow`), else asks
-        for the next page number while pages come back full.
+        for the next page number while pages come back full. ``page`` (the answer to
+        ``path_request``) passes ``guard`` first: a repeated page stops the read.
         """
+        current = _page_number(path_request)
+        guard.check(f"page {current}", page.items, page.total)
         if not page.items:
             return None
-        current = _page_number(path_request)
         if page.next_url:
             nxt = follow(page.next_url)
             # a Link that does not move forward would loop for ever

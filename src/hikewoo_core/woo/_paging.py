@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
+from .._page_guard import PageGuard
 from .._unreadable import Unreadable
 from ..errors import HikeWooError
 from ._requests import ceil_second, format_filter_date
@@ -32,13 +33,26 @@ class ReadAhead:
 
     The number of pages comes from ``X-WP-TotalPages`` (the largest seen, since orders
     may be added while reading); an empty page ends the read (orders may also vanish).
+    Every page passes a :class:`~hikewoo_core._page_guard.PageGuard`: a server that
+    answers the same page again (when the order is ``unique``, without ties), or more
+    items than ``X-WP-Total``, stops the read.
     """
 
-    def __init__(self, first_number: int, first: Page[Any], window: int) -> None:
+    def __init__(
+        self,
+        first_number: int,
+        first: Page[Any],
+        window: int,
+        what: str = "",
+        unique: bool = True,
+    ) -> None:
         self.window = max(1, window)
         self.last = first.total_pages or 0
         self.next_number = first_number + 1
         self.done = not first.items
+        self.guard = PageGuard(what or "the list", repeats=not unique)
+        self._received = first_number
+        self.guard.check(f"page {first_number}", first.items, first.total)
 
     def due(self, in_flight: int) -> list[int]:
         """The page numbers to start now, given how many are already in flight."""
@@ -55,6 +69,8 @@ class ReadAhead:
         if not page.items:
             self.done = True
             return False
+        self._received += 1
+        self.guard.check(f"page {self._received}", page.items, page.total)
         self.last = max(self.last, page.total_pages or 0)
         return True
 
@@ -115,6 +131,7 @@ class ModifiedScan(Generic[Item]):
         self._filters = dict(filters or {})
         self._bucket: datetime | None = None
         self._bucket_page = 1
+        self._guard = PageGuard("orders modified in one second")
         self._totals: list[int | None] = []
         self._passes = 0
         self._seen: set[tuple[int | None, datetime | None]] = set()
@@ -182,6 +199,7 @@ class ModifiedScan(Generic[Item]):
             self._forget_before(latest)
         elif latest == self._cursor:
             self._bucket, self._bucket_page, self._totals, self._passes = latest, 1, [], 0
+            self._guard = PageGuard(f"orders modified at {latest.isoformat()}")
         else:
             raise HikeWooError(
                 "the store answered modified_after with older orders: it ignores the "
@@ -197,6 +215,7 @@ class ModifiedScan(Generic[Item]):
         self._seen = {key for key in self._seen if key[1] is None or key[1] >= cursor}
 
     def _after_bucket_page(self, second: datetime, page: Page[Item], full: bool) -> None:
+        self._guard.check(f"page {self._bucket_page} (orderby=id)", page.items, page.total)
         self._totals.append(page.total)
         last = not full or (page.total_pages is not None and self._bucket_page >= page.total_pages)
         if not last:
@@ -214,3 +233,4 @@ class ModifiedScan(Generic[Item]):
                 f"{self._passes} passes; read the window again later"
             )
         self._bucket_page, self._totals = 1, []
+        self._guard = PageGuard(f"orders modified at {second.isoformat()}")

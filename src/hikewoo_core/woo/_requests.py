@@ -6,15 +6,17 @@ Query parameters are kept as :func:`~hikewoo_core.woo.auth.flatten_params` pairs
 
 from __future__ import annotations
 
+import difflib
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from .._datetimes import require_aware
 from .._http_types import Request
 from .._redact import redact_pairs
 from ..errors import ConfigurationError
@@ -36,8 +38,15 @@ from .auth import (
 __all__ = [
     "DATE_FILTERS",
     "MAX_PER_PAGE",
+    "FIELDS_RESERVED",
+    "ORDER_LIST_FILTERS",
+    "PAGED_RESERVED",
+    "SCAN_RESERVED",
+    "WRITABLE_STATUSES",
     "WooRequests",
     "ceil_second",
+    "check_batch_updates",
+    "check_order_filter_names",
     "format_filter_date",
     "inclusive_after",
     "order_filters",
@@ -49,6 +58,60 @@ UTC = timezone.utc
 MAX_PER_PAGE = 100
 #: The list filters that take a date-time (``after``/``before`` filter on the created date).
 DATE_FILTERS: frozenset[str] = frozenset({"after", "before", "modified_after", "modified_before"})
+#: Every query parameter ``GET /wc/v3/orders`` takes on WooCommerce 10, from the source:
+#: ``WC_REST_CRUD_Controller::get_collection_params`` (context, page, per_page, search,
+#: after, before, modified_after, modified_before, dates_are_gmt, exclude, include, offset,
+#: order, orderby, and parent/parent_exclude since orders are hierarchical;
+#: includes/rest-api/Controllers/Version3/class-wc-rest-crud-controller.php @0059466f),
+#: ``WC_REST_Orders_V2_Controller::get_collection_params`` (status, customer, product, dp,
+#: order_item_display_meta, include_meta, exclude_meta; .../Version2/...-orders-v2-
+#: controller.php @01ddd4f3), ``WC_REST_Orders_Controller`` (status as an array,
+#: created_via since 9.9; .../Version3/class-wc-rest-orders-controller.php, trunk), plus
+#: WordPress's ``_fields``. Also listed in the official docs' "List all orders" table
+#: (https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders) and in
+#: shared/reference/woocommerce-rest-v3.md section 4. WooCommerce ignores any other name
+#: without a word (a typo like ``statuss=`` lists every order), so the client refuses it;
+#: WordPress's other global parameters (``_envelope``, ``_jsonp``, ``_method``,
+#: ``_embed``) change the answer's shape or the method, and are refused the same way.
+ORDER_LIST_FILTERS: frozenset[str] = frozenset(
+    {
+        "_fields", "after", "before", "context", "created_via", "customer", "dates_are_gmt",
+        "dp", "exclude", "exclude_meta", "include", "include_meta", "modified_after",
+        "modified_before", "offset", "order", "order_item_display_meta", "orderby", "page",
+        "parent", "parent_exclude", "per_page", "product", "search", "status",
+    }
+)  # fmt: skip
+_OFFSET = (
+    "with offset WooCommerce ignores page, so every page read would return the same "
+    "orders; use page (the first page to read) or list_orders(offset=...)"
+)
+#: Filters :meth:`~hikewoo_core.woo.WooClient.iter_orders` cannot honour (it pages by number).
+PAGED_RESERVED: Mapping[str, str] = {"offset": _OFFSET}
+#: Filters ``iter_order_fields`` cannot honour.
+FIELDS_RESERVED: Mapping[str, str] = {
+    "offset": _OFFSET,
+    "_fields": "name the fields in the fields argument",
+}
+_SCAN = "the scan sets it itself (it pages on the modification time)"
+#: Filters ``iter_orders_modified`` sets itself: a value given would be overridden, or
+#: (``offset``) break its paging.
+SCAN_RESERVED: Mapping[str, str] = {
+    "modified_after": f"{_SCAN}; pass after= (and overlap=)",
+    "modified_before": f"{_SCAN}; pass before=",
+    "per_page": f"{_SCAN}; pass page_size=",
+    "page": _SCAN,
+    "offset": _SCAN,
+    "orderby": f"{_SCAN}, oldest change first",
+    "order": f"{_SCAN}, oldest change first",
+    "dates_are_gmt": f"{_SCAN}: aware datetimes, sent in UTC",
+}
+#: The ``status`` values a single ``PUT /orders/<id>`` accepts on a store without plugin
+#: statuses (the schema enum: ``auto-draft`` + ``wc_get_order_statuses()``; captured:
+#: ``order_update_invalid_status_error.json``). ``POST /orders/batch`` does not check it.
+WRITABLE_STATUSES: tuple[str, ...] = (
+    "auto-draft", "pending", "processing", "on-hold", "completed",
+    "cancelled", "refunded", "failed", "checkout-draft",
+)  # fmt: skip
 # Body keys whose items are *added* when sent without an ``id``: a PUT carrying them is
 # not safe to send twice.
 _ITEM_LISTS = ("line_items", "shipping_lines", "fee_lines", "coupon_lines")
@@ -71,22 +134,18 @@ def inclusive_after(value: datetime | None) -> datetime | None:
 
 
 def format_filter_date(value: datetime, *, round_up: bool = False) -> str:
-    """``YYYY-MM-DDTHH:MM:SS`` as WooCommerce's date filters expect.
+    """``YYYY-MM-DDTHH:MM:SS`` in UTC, as WooCommerce's date filters expect with
+    ``dates_are_gmt=true``.
 
-    An aware value is converted to UTC (send it with ``dates_are_gmt=true``); a naive one
-    is sent as is (the site's local time). Sub-second parts are dropped, or rounded up
-    with ``round_up`` (for the exclusive ``*_before`` bounds, so that no whole second
-    inside the bound is lost).
+    ``value`` must be aware (a naive one raises :class:`~hikewoo_core.ConfigurationError`:
+    WooCommerce would read it as the shop's local time). Sub-second parts are dropped, or
+    rounded up with ``round_up`` (for the exclusive ``*_before`` bounds, so that no whole
+    second inside the bound is lost).
     """
-    if value.tzinfo is not None and value.utcoffset() is not None:
-        value = value.astimezone(UTC)
+    value = require_aware("a date filter", value).astimezone(UTC)
     if round_up:
         value = ceil_second(value)
     return value.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _is_aware(value: datetime) -> bool:
-    return value.tzinfo is not None and value.utcoffset() is not None
 
 
 def _check_int(name: str, value: object, low: int, high: float = math.inf) -> int:
@@ -108,21 +167,26 @@ def order_filters(filters: Mapping[str, Any]) -> dict[str, ParamValue]:
     """WooCommerce list parameters from keyword filters, checked and formatted.
 
     Names are WooCommerce's (``status``, ``modified_after``, ``per_page``, ``include``,
-    ...). ``None`` values are left out; lists and tuples become PHP arrays; datetimes in
-    :data:`DATE_FILTERS` are formatted as WooCommerce expects, and aware ones (converted
-    to UTC) set ``dates_are_gmt=true``. Mixing aware and naive datetimes, an aware one
-    with ``dates_are_gmt=False``, a ``per_page`` outside 1..100 or a ``page`` below 1
-    raise :class:`~hikewoo_core.ConfigurationError` before anything is sent.
+    ...). ``None`` values are left out; lists and tuples become PHP arrays; the
+    :data:`DATE_FILTERS` take timezone-aware datetimes only, sent in UTC with
+    ``dates_are_gmt=true``. A naive datetime (or a string) for a date filter, an aware
+    one with ``dates_are_gmt=False``, a ``per_page`` outside 1..100 or a ``page`` below 1
+    raise :class:`~hikewoo_core.ConfigurationError` before anything is sent. Names are
+    checked by :func:`check_order_filter_names` where the caller's filters come in.
     """
     out: dict[str, ParamValue] = {}
-    kinds: set[bool] = set()
+    dated = False
     for name, value in filters.items():
         if value is None:
             continue
+        if name in DATE_FILTERS:
+            # A naive datetime or a bare string is read by WooCommerce as the shop's
+            # local time (no dates_are_gmt): refused, whatever the shop's time zone.
+            require_aware(name, value)
         if isinstance(value, datetime):
             if name not in DATE_FILTERS:
                 raise ConfigurationError(f"{name!r} is not a date filter ({sorted(DATE_FILTERS)})")
-            kinds.add(_is_aware(value))
+            dated = True
             out[name] = format_filter_date(value, round_up=name.endswith("before"))
         elif isinstance(value, Mapping):
             out[name] = {str(k): _scalar(v) for k, v in value.items()}
@@ -135,13 +199,193 @@ def order_filters(filters: Mapping[str, Any]) -> dict[str, ParamValue]:
         _check_int("per_page", out["per_page"], 1, MAX_PER_PAGE)
     if "page" in out:
         _check_int("page", out["page"], 1)
-    if len(kinds) > 1:
-        raise ConfigurationError("date filters mix aware and naive datetimes; use aware ones")
-    if True in kinds:
+    if dated:
         if filters.get("dates_are_gmt") is False:
             raise ConfigurationError("aware datetimes are sent in UTC: dates_are_gmt must be true")
         out["dates_are_gmt"] = True
     return out
+
+
+def check_order_filter_names(
+    filters: Mapping[str, Any], method: str, reserved: Mapping[str, str] | None = None
+) -> Mapping[str, Any]:
+    """``filters`` after checking every name is one ``GET /orders`` takes and ``method``
+    can honour; else :class:`~hikewoo_core.ConfigurationError`, before anything is sent.
+
+    WooCommerce ignores a query parameter it does not know, so a typo (``statuss=``)
+    would list every order: an unknown name is refused with the close matches
+    (:func:`difflib.get_close_matches`) and the valid names (:data:`ORDER_LIST_FILTERS`).
+    ``reserved`` maps the names ``method`` sets itself (or cannot honour) to the reason;
+    one given a value (not ``None``) is refused with that reason.
+    """
+    unknown = sorted(name for name in filters if name not in ORDER_LIST_FILTERS)
+    if unknown:
+        guesses = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, sorted(ORDER_LIST_FILTERS), n=3, cutoff=0.6)
+            hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+            guesses.append(f"{name!r}{hint}")
+        raise ConfigurationError(
+            f"{method}: unknown filter{'s' if len(unknown) > 1 else ''} {', '.join(guesses)}; "
+            "WooCommerce ignores a name it does not know (the listing would not be "
+            f"filtered). Valid filters: {', '.join(sorted(ORDER_LIST_FILTERS))}"
+        )
+    for name, why in (reserved or {}).items():
+        if filters.get(name) is not None:
+            raise ConfigurationError(f"{method} cannot take the filter {name!r}: {why}")
+    return filters
+
+
+def _batch_problems(
+    index: int, update: object, statuses: frozenset[str]
+) -> Iterable[tuple[int, str, str]]:
+    """``(index, field, problem)`` for one batch update item."""
+    if not isinstance(update, Mapping):
+        yield index, "", f"expected an object, got {type(update).__name__}"
+        return
+    order_id = update.get("id")
+    if type(order_id) is not int or order_id < 1:
+        yield index, "id", f"needs an integer 'id', got {order_id!r}"
+    status = update.get("status")
+    if "status" in update and (not isinstance(status, str) or status not in statuses):
+        yield (
+            index,
+            "status",
+            (
+                f"{status!r} is not an order status this store accepts "
+                f"({', '.join(sorted(statuses))}); a batch would set the order to 'pending' "
+                "(pass plugin statuses as extra_statuses=)"
+            ),
+        )
+    if "set_paid" in update and not isinstance(update["set_paid"], bool):
+        yield (
+            index,
+            "set_paid",
+            (
+                f"expected true or false, got {update['set_paid']!r} (a batch ignores any "
+                "value but JSON true)"
+            ),
+        )
+    for key in ("customer_id", "parent_id"):
+        value = update.get(key)
+        if key in update and (type(value) is not int or value < 0):
+            yield index, key, f"expected a non-negative integer, got {value!r}"
+    for key in ("customer_note", "payment_method", "payment_method_title", "transaction_id",
+                "currency", "created_via"):  # fmt: skip
+        if key in update and not isinstance(update[key], str):
+            yield index, key, f"expected a string, got {type(update[key]).__name__}"
+    for key in ("billing", "shipping"):
+        address = update.get(key)
+        if key not in update:
+            continue
+        if not isinstance(address, Mapping):
+            yield index, key, f"expected an object, got {type(address).__name__}"
+            continue
+        for field, value in address.items():
+            if value is not None and not isinstance(value, str):
+                yield index, f"{key}.{field}", f"expected a string, got {type(value).__name__}"
+    yield from _meta_problems(index, "meta_data", update)
+    for key in _ITEM_LISTS:
+        yield from _item_problems(index, key, update)
+
+
+def _meta_problems(index: int, path: str, obj: Mapping[str, Any]) -> Iterable[tuple[int, str, str]]:
+    """``meta_data`` must be ``[{"key": str, "value": ...}, ...]``: WooCommerce reads
+    ``$meta['key']`` and ``$meta['value']`` of each entry without checking them."""
+    if "meta_data" not in obj:
+        return
+    meta = obj["meta_data"]
+    if not isinstance(meta, (list, tuple)):
+        yield index, path, f"expected an array, got {type(meta).__name__}"
+        return
+    for n, entry in enumerate(meta):
+        where = f"{path}[{n}]"
+        if not isinstance(entry, Mapping):
+            yield index, where, f"expected an object, got {type(entry).__name__}"
+            continue
+        key = entry.get("key")
+        if not isinstance(key, str) or not key:
+            yield index, f"{where}.key", f"expected a non-empty string, got {key!r}"
+        if "value" not in entry:
+            yield index, f"{where}.value", "missing (WooCommerce would store null)"
+        if "id" in entry and (type(entry["id"]) is not int or entry["id"] < 1):
+            yield index, f"{where}.id", f"expected a positive integer, got {entry['id']!r}"
+
+
+def _item_problems(
+    index: int, key: str, update: Mapping[str, Any]
+) -> Iterable[tuple[int, str, str]]:
+    """Line, shipping, fee and coupon items: objects with integer ids and quantities and
+    string amounts (a batch skips the schema's types: ``"quantity": "0"`` does not remove
+    a line there, while a single ``PUT`` reads it as ``0``)."""
+    if key not in update:
+        return
+    items = update[key]
+    if not isinstance(items, (list, tuple)):
+        yield index, key, f"expected an array, got {type(items).__name__}"
+        return
+    for n, item in enumerate(items):
+        where = f"{key}[{n}]"
+        if not isinstance(item, Mapping):
+            yield index, where, f"expected an object, got {type(item).__name__}"
+            continue
+        for field in ("id", "product_id", "variation_id", "quantity"):
+            value = item.get(field)
+            if value is not None and type(value) is not int:
+                yield index, f"{where}.{field}", f"expected an integer, got {value!r}"
+        for field in ("total", "subtotal"):
+            value = item.get(field)
+            if value is not None and not isinstance(value, str):
+                yield (
+                    index,
+                    f"{where}.{field}",
+                    (f"expected a decimal string like '12.50', got {type(value).__name__}"),
+                )
+        yield from _meta_problems(index, f"{where}.meta_data", item)
+
+
+def check_batch_updates(
+    updates: Sequence[Mapping[str, Any]], extra_statuses: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """The update items of a ``POST /orders/batch``, checked as a single ``PUT`` would be.
+
+    WooCommerce hands each batch item to the controller **without** the schema check a
+    single request gets (``WC_REST_Controller::batch_items`` builds a bare
+    ``WP_REST_Request`` and calls ``update_item``): an unknown ``status`` answers 200
+    and makes the order ``pending`` (captured on 10.0.2:
+    ``orders_batch_update_invalid_status.json``, ``order_get_after_batch_invalid_status.json``),
+    ``"set_paid": "true"`` is ignored (``true === $request['set_paid']``), a ``meta_data``
+    entry without ``value`` stores null. So every item is checked here: an integer
+    ``id``; ``status`` in :data:`WRITABLE_STATUSES` or ``extra_statuses`` (a plugin's
+    statuses); ``set_paid`` a boolean; ids, strings, addresses, ``meta_data`` and the item
+    lists of the types the schema declares. Every problem of every item is listed in one
+    :class:`~hikewoo_core.ConfigurationError` naming the item's index and the field, and
+    nothing is sent: no batch goes out half-checked.
+    """
+    statuses = frozenset(WRITABLE_STATUSES) | frozenset(
+        str(s).removeprefix("wc-") for s in extra_statuses
+    )
+    problems = [
+        problem for index, update in enumerate(updates)
+        for problem in _batch_problems(index, update, statuses)
+    ]  # fmt: skip
+    if problems:
+        shown = [
+            f"  update #{i}{f' {field}' if field else ''}: {text}" for i, field, text in problems
+        ]
+        if len(shown) > 20:
+            shown = [*shown[:20], f"  ... and {len(shown) - 20} more"]
+        n = len(problems)
+        raise ConfigurationError(
+            "\n".join(
+                [
+                    f"batch_update_orders: {n} problem{'s' if n != 1 else ''}; nothing was sent "
+                    "(WooCommerce does not check batch items, it would store them as sent)",
+                    *shown,
+                ]
+            )
+        )
+    return [dict(update) for update in updates]
 
 
 def order_path(order_id: int, *rest: str | int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 import httpx
 
 from .._convert import JsonLoads
-from .._http import DEFAULT_TIMEOUT, Request, request_flow, send_sync
+from .._datetimes import optional_aware
+from .._http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Request, request_flow, send_sync
 from .._http._owned import OwnedClient
+from .._page_guard import PageGuard
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
@@ -27,7 +29,16 @@ from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._core import check_aware as _aware
 from ._logs import install_trace_redaction
 from ._paging import Item, ModifiedScan, ReadAhead
-from ._requests import MAX_PER_PAGE, order_filters, order_path
+from ._requests import (
+    FIELDS_RESERVED,
+    MAX_PER_PAGE,
+    PAGED_RESERVED,
+    SCAN_RESERVED,
+    check_batch_updates,
+    check_order_filter_names,
+    order_filters,
+    order_path,
+)
 from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
 from .auth import AuthMode
 from .models import WooOrder, WooProduct, WooRefund
@@ -53,7 +64,10 @@ class WooClient(WooCore, OwnedClient):
     for tests; ``loads`` decodes JSON (``orjson.loads`` fits). ``created_via`` names the
     channel orders are created as (used to narrow lookups by meta). A create that fails
     leaving a ``checkout-draft`` order is cleaned up (``force=true``) unless
-    ``delete_failed_drafts`` is false. The ``repr`` never shows the secret.
+    ``delete_failed_drafts`` is false. A response body over ``max_response_bytes``
+    (default 64 MiB) raises :class:`~hikewoo_core.ResponseTooLargeError` unread. The
+    ``repr`` never shows the secret, and no error keeps it, even from a page that
+    echoes the request.
     """
 
     def __init__(
@@ -76,6 +90,7 @@ class WooClient(WooCore, OwnedClient):
         created_via: str | None = "hike",
         lookup_window: timedelta = timedelta(days=1),
         delete_failed_drafts: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             url,
@@ -90,21 +105,24 @@ class WooClient(WooCore, OwnedClient):
             loads=loads,
             created_via=created_via,
             lookup_window=lookup_window,
+            max_response_bytes=max_response_bytes,
         )
         if type(max_workers) is not int or max_workers < 1:
             raise ConfigurationError(f"max_workers must be a positive integer, got {max_workers!r}")
         self.max_workers = max_workers
         self.delete_failed_drafts = delete_failed_drafts
         self._sleep = sleep
-        self._own(client, timeout=timeout)
+        self._own(client, self.requests.root, timeout=timeout)
 
     # --- lifetime ---------------------------------------------------------------------
 
     # --- plumbing ---------------------------------------------------------------------
     def _send(self, request: Request) -> httpx.Response:
-        flow = request_flow(request, policy=self.retry, prepare=self.requests.prepare)
+        flow = request_flow(
+            request, policy=self.retry, prepare=self.requests.prepare, secrets=self.secrets()
+        )
         try:
-            return send_sync(self._http, flow, sleep=self._sleep)
+            return send_sync(self._http, flow, sleep=self._sleep, max_body=self.max_response_bytes)
         except AuthenticationError as exc:
             raise with_hint(exc, self.auth_mode, self.requests.scheme) from exc
 
@@ -113,21 +131,19 @@ class WooClient(WooCore, OwnedClient):
         return parse(response.content, response.headers)
 
     def _pages(self, path: str, filters: Mapping[str, Any], parse: _Parse[T]) -> Iterator[Page[T]]:
-        params = order_filters(filters)
+        params, unique = self.paged(filters)
         per_page = int(str(params.get("per_page", 10)))
         request = self.requests.build("GET", path, params)
         first = self._page(request, parse)
         if first.total_pages is None:  # no X-WP-TotalPages: follow Link / count pages
-            yield first
-            page = first
-            while (
-                nxt := self.next_sequential(request, page, per_page, self._follow(path))
-            ) is not None:
+            guard, page = PageGuard(path, repeats=not unique), first
+            while True:  # each page is checked before it is yielded
+                nxt = self.next_sequential(request, page, per_page, self._follow(path), guard)
+                yield page
+                if nxt is None:
+                    return
                 request, page = nxt, self._page(nxt, parse)
-                if page.items:
-                    yield page
-            return
-        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_workers)
+        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_workers, path, unique)
         # The threads only fetch (bytes); pages are parsed here, in order, once the next
         # requests are in flight: parsing on the threads would have them fight for the GIL.
         pending: deque[Future[httpx.Response]] = deque()
@@ -162,7 +178,12 @@ class WooClient(WooCore, OwnedClient):
         return self.order(self._send(self.order_request(order_id)).content)
 
     def list_orders(self, **filters: Any) -> list[WooOrder]:
-        """One page of ``GET /orders`` with WooCommerce's filters (see ``order_filters``)."""
+        """One page of ``GET /orders`` with WooCommerce's filters (see ``order_filters``).
+
+        An unknown filter name (WooCommerce would ignore it) and ``_fields`` (the answer
+        would not be whole orders) raise :class:`~hikewoo_core.ConfigurationError`
+        before anything is sent."""
+        check_order_filter_names(filters, "list_orders")
         request = self.list_request("orders", self.whole_orders(filters))
         return self._page(request, self.order_page).items
 
@@ -173,7 +194,10 @@ class WooClient(WooCore, OwnedClient):
         sharing one connection pool; orders are yielded in page order, and no more than
         ``max_workers`` pages beyond the current one are in flight or held. Offset
         paging: if the store changes meanwhile, use :meth:`iter_orders_modified` instead.
+        Filters are checked as by :meth:`list_orders`; ``offset`` is refused (WooCommerce
+        ignores ``page`` when it is given, so every page would be the same).
         """
+        check_order_filter_names(filters, "iter_orders", PAGED_RESERVED)
         filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
         for page in self._pages("orders", filters, self.order_page):
             yield from page.items
@@ -186,6 +210,7 @@ class WooClient(WooCore, OwnedClient):
         full orders), so the objects are not parsed as orders. Paged like
         :meth:`iter_orders`.
         """
+        check_order_filter_names(filters, "iter_order_fields", FIELDS_RESERVED)
         pages = self._pages("orders", self.fields_filters(fields, filters), self.raw_page)
         for page in pages:
             yield from (item for item in page.items if isinstance(item, dict))
@@ -205,8 +230,12 @@ class WooClient(WooCore, OwnedClient):
         for the proof): an order modified while pages are read is never missed, and no
         other order is skipped because one moved. An order appears once per
         ``(id, date_modified_gmt)``. Keep ``before`` at or before the server's now, and
-        start the next window at ``before`` (minus the overlap).
+        start the next window at ``before`` (minus the overlap). ``filters`` narrow the
+        read (``status``, ``created_via``, ...); those the scan sets itself
+        (``modified_*``, ``orderby``, ``order``, ``page``, ``per_page``, ``offset``,
+        ``dates_are_gmt``) and unknown names are refused.
         """
+        check_order_filter_names(filters, "iter_orders_modified", SCAN_RESERVED)
         start = _aware("after", after) - overlap
         yield from self._scan(start, _aware("before", before), page_size, filters, self.order_page)
 
@@ -281,8 +310,16 @@ class WooClient(WooCore, OwnedClient):
         """``DELETE /orders/<id>``: to the trash, or for good with ``force=True``."""
         return self.order(self._send(self.delete_request(order_id, force=force)).content)
 
-    def batch_update_orders(self, updates: Sequence[Mapping[str, Any]]) -> BatchResult:
+    def batch_update_orders(
+        self, updates: Sequence[Mapping[str, Any]], *, extra_statuses: Iterable[str] = ()
+    ) -> BatchResult:
         """Update orders through ``POST /orders/batch``, 100 per request.
+
+        WooCommerce does not check batch items as it checks a single update (an unknown
+        ``status`` makes the order ``pending``, with HTTP 200), so every item is checked
+        first (see :func:`~hikewoo_core.woo._requests.check_batch_updates`): a bad one
+        raises :class:`~hikewoo_core.ConfigurationError` naming its index and field, and
+        nothing is sent. Plugin statuses the store accepts go in ``extra_statuses``.
 
         Returns every item's outcome (:class:`~hikewoo_core.woo.BatchResult`); failed items
         are reported, never dropped. A chunk refused whole (an :class:`ApiError`, e.g.
@@ -290,7 +327,8 @@ class WooClient(WooCore, OwnedClient):
         earlier chunks applied.
         """
         result = BatchResult()
-        for first, chunk, request in self.batch_requests(updates):
+        checked = check_batch_updates(updates, extra_statuses)
+        for first, chunk, request in self.batch_requests(checked):
             try:
                 response = self._send(request)
             except AuthenticationError:
@@ -335,6 +373,7 @@ class WooClient(WooCore, OwnedClient):
         ``attempts`` creates; if the last outcome stays unknown, its
         :class:`~hikewoo_core.OutcomeUnknownError` is raised.
         """
+        optional_aware("created_after", created_after)
         payload = self.with_reference(body, reference_key, reference_value)
         via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
         since = self.lookup_since(created_after)
@@ -393,6 +432,7 @@ class WooClient(WooCore, OwnedClient):
         missed (see :meth:`iter_orders_modified`; no overlap is added here). An order
         that does not parse comes as :class:`~hikewoo_core.ports.Unreadable`: one bad
         order never stops the read."""
+        optional_aware("modified_after", modified_after)
         # Default: to the end of the current second (stamps are whole seconds).
         end = _aware("modified_before", modified_before) if modified_before else self.now_end()
         created = self.created_window(created_after, created_before)
@@ -421,6 +461,7 @@ class WooClient(WooCore, OwnedClient):
         client's own) since ``created_after`` with ``_fields`` trimmed to what matching
         needs, matches locally, then reads the matches in full.
         """
+        optional_aware("created_after", created_after)
         via = self.created_via if created_via is None else created_via
         return self._find(key, value, created_after, via)
 

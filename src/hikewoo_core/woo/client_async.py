@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
 
 from .._convert import JsonLoads
-from .._http import DEFAULT_TIMEOUT, Request, request_flow, send_async
+from .._datetimes import optional_aware
+from .._http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Request, request_flow, send_async
 from .._http._owned import OwnedAsyncClient
+from .._page_guard import PageGuard
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
@@ -26,7 +28,16 @@ from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._core import check_aware as _aware
 from ._logs import install_trace_redaction
 from ._paging import Item, ModifiedScan, ReadAhead
-from ._requests import MAX_PER_PAGE, order_filters, order_path
+from ._requests import (
+    FIELDS_RESERVED,
+    MAX_PER_PAGE,
+    PAGED_RESERVED,
+    SCAN_RESERVED,
+    check_batch_updates,
+    check_order_filter_names,
+    order_filters,
+    order_path,
+)
 from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
 from .auth import AuthMode
 from .models import WooOrder, WooProduct, WooRefund
@@ -49,7 +60,10 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     Same settings as :class:`~hikewoo_core.woo.WooClient`, with an
     :class:`httpx.AsyncClient` (``client=``, never closed here when given), an async
     ``sleep`` and ``max_concurrency`` (default 4) pages read at once.
-    ``async for order in client.iter_orders(...)`` reads every page.
+    ``async for order in client.iter_orders(...)`` reads every page. A response body
+    over ``max_response_bytes`` (default 64 MiB) raises
+    :class:`~hikewoo_core.ResponseTooLargeError` unread; no error keeps a secret, even
+    from a page that echoes the request.
     """
 
     def __init__(
@@ -72,6 +86,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         created_via: str | None = "hike",
         lookup_window: timedelta = timedelta(days=1),
         delete_failed_drafts: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             url,
@@ -86,6 +101,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
             loads=loads,
             created_via=created_via,
             lookup_window=lookup_window,
+            max_response_bytes=max_response_bytes,
         )
         if type(max_concurrency) is not int or max_concurrency < 1:
             raise ConfigurationError(
@@ -94,15 +110,19 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         self.max_concurrency = max_concurrency
         self.delete_failed_drafts = delete_failed_drafts
         self._sleep = sleep
-        self._own(client, timeout=timeout)
+        self._own(client, self.requests.root, timeout=timeout)
 
     # --- lifetime ---------------------------------------------------------------------
 
     # --- plumbing ---------------------------------------------------------------------
     async def _send(self, request: Request) -> httpx.Response:
-        flow = request_flow(request, policy=self.retry, prepare=self.requests.prepare)
+        flow = request_flow(
+            request, policy=self.retry, prepare=self.requests.prepare, secrets=self.secrets()
+        )
         try:
-            return await send_async(self._http, flow, sleep=self._sleep)
+            return await send_async(
+                self._http, flow, sleep=self._sleep, max_body=self.max_response_bytes
+            )
         except AuthenticationError as exc:
             raise with_hint(exc, self.auth_mode, self.requests.scheme) from exc
 
@@ -113,20 +133,20 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     async def _pages(
         self, path: str, filters: Mapping[str, Any], parse: _Parse[T]
     ) -> AsyncGenerator[Page[T], None]:
-        params = order_filters(filters)
+        params, unique = self.paged(filters)
         per_page = int(str(params.get("per_page", 10)))
         request = self.requests.build("GET", path, params)
         first = await self._page(request, parse)
         if first.total_pages is None:  # no X-WP-TotalPages: follow Link / count pages
-            yield first
-            page = first
             follow = lambda link: self.requests.follow(link, path)  # noqa: E731
-            while (nxt := self.next_sequential(request, page, per_page, follow)) is not None:
+            guard, page = PageGuard(path, repeats=not unique), first
+            while True:  # each page is checked before it is yielded
+                nxt = self.next_sequential(request, page, per_page, follow, guard)
+                yield page
+                if nxt is None:
+                    return
                 request, page = nxt, await self._page(nxt, parse)
-                if page.items:
-                    yield page
-            return
-        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_concurrency)
+        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_concurrency, path, unique)
         # The tasks only fetch (bytes); pages are parsed here, in order, once the next
         # requests are in flight: parsing in the tasks would hold back the next requests.
         pending: deque[asyncio.Task[httpx.Response]] = deque()
@@ -161,12 +181,16 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         return self.order((await self._send(self.order_request(order_id))).content)
 
     async def list_orders(self, **filters: Any) -> list[WooOrder]:
-        """One page of ``GET /orders`` with WooCommerce's filters."""
+        """One page of ``GET /orders`` with WooCommerce's filters (checked as by the sync
+        twin: unknown names and ``_fields`` are refused before sending)."""
+        check_order_filter_names(filters, "list_orders")
         request = self.list_request("orders", self.whole_orders(filters))
         return (await self._page(request, self.order_page)).items
 
     async def iter_orders(self, **filters: Any) -> AsyncGenerator[WooOrder, None]:
-        """Every order matching ``filters``; pages read concurrently, yielded in order."""
+        """Every order matching ``filters``; pages read concurrently, yielded in order
+        (``offset`` and unknown names refused, see the sync twin)."""
+        check_order_filter_names(filters, "iter_orders", PAGED_RESERVED)
         filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
         async for page in self._pages("orders", filters, self.order_page):
             for order in page.items:
@@ -177,6 +201,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Every order matching ``filters``, trimmed to ``fields``, as JSON objects (see
         the sync twin)."""
+        check_order_filter_names(filters, "iter_order_fields", FIELDS_RESERVED)
         pages = self._pages("orders", self.fields_filters(fields, filters), self.raw_page)
         async for page in pages:
             for item in page.items:
@@ -193,6 +218,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         **filters: Any,
     ) -> AsyncGenerator[WooOrder, None]:
         """Orders modified in ``[after - overlap, before)``, none missed (see the sync twin)."""
+        check_order_filter_names(filters, "iter_orders_modified", SCAN_RESERVED)
         start = _aware("after", after) - overlap
         end = _aware("before", before)
         async for order in self._scan(start, end, page_size, filters, self.order_page):
@@ -257,10 +283,17 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         request = self.delete_request(order_id, force=force)
         return self.order((await self._send(request)).content)
 
-    async def batch_update_orders(self, updates: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Update orders through ``POST /orders/batch``, 100 per request, every outcome kept."""
+    async def batch_update_orders(
+        self, updates: Sequence[Mapping[str, Any]], *, extra_statuses: Iterable[str] = ()
+    ) -> BatchResult:
+        """Update orders through ``POST /orders/batch``, 100 per request, every outcome kept.
+
+        Every item is checked first, as WooCommerce does not check batch items (see the
+        sync twin): a bad one raises :class:`~hikewoo_core.ConfigurationError` and nothing
+        is sent."""
         result = BatchResult()
-        for first, chunk, request in self.batch_requests(updates):
+        checked = check_batch_updates(updates, extra_statuses)
+        for first, chunk, request in self.batch_requests(checked):
             try:
                 response = await self._send(request)
             except AuthenticationError:
@@ -296,6 +329,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
     ) -> WooOrder:
         """Create the order unless one with the reference exists (see the sync twin)."""
+        optional_aware("created_after", created_after)
         payload = self.with_reference(body, reference_key, reference_value)
         via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
         since = self.lookup_since(created_after)
@@ -349,6 +383,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     ) -> AsyncGenerator[WooOrder | Unreadable, None]:
         """Orders in a modified/created window, oldest change first, none missed (an
         order that does not parse comes as :class:`~hikewoo_core.ports.Unreadable`)."""
+        optional_aware("modified_after", modified_after)
         # Default: to the end of the current second (stamps are whole seconds).
         end = _aware("modified_before", modified_before) if modified_before else self.now_end()
         created = self.created_window(created_after, created_before)
@@ -373,6 +408,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         created_via: str | None = None,
     ) -> list[WooOrder]:
         """Orders whose ``meta_data`` has ``key == value`` (see the sync twin for why it lists)."""
+        optional_aware("created_after", created_after)
         via = self.created_via if created_via is None else created_via
         return await self._find(key, value, created_after, via)
 

@@ -13,7 +13,9 @@ De-duplication: ``X-WC-Webhook-Delivery-ID`` is ``wp_hash(webhook_id . time())``
 so it repeats within a second, even across orders, and one change may be delivered
 twice. ``date_modified_gmt`` has one-second resolution: a refund or a status change
 in the same second as the previous delivery keeps it. Only the body tells two
-deliveries apart, so :attr:`WooWebhookEvent.dedup_key` ends with its digest.
+deliveries apart, so :attr:`WooWebhookEvent.dedup_key` ends with its digest. Only the
+body is signed: the topic headers are no part of the key, and a delivery the sync
+ignores (another topic, a deletion, a REST error body) records no key at all.
 """
 
 from __future__ import annotations
@@ -85,22 +87,25 @@ class WooWebhookEvent:
 
     @property
     def dedup_key(self) -> str:
-        """Equal for two deliveries exactly when they carry the same news.
+        """Equal for two deliveries exactly when they carry the same signed news.
 
-        ``"{resource}:{resource_id}:{version}:{body_digest}"`` where ``version`` is
-        ``date_modified_gmt`` in ISO form, or, for bodies without one (``deleted``,
-        ``action.*``), ``delivery-<X-WC-Webhook-Delivery-ID>`` so that a second trash
-        of the same order is not mistaken for the first. A missing part is ``-``.
-        Replays of a delivery and same-state repeats (``order.created`` followed by
-        an identical ``order.updated``) share a key; deliveries whose bodies differ
-        never do, whatever their delivery id or modification time.
+        ``"woo:{resource_id}:{version}:{body_digest}"``, built from the signed body
+        alone: ``resource_id`` and ``version`` (``date_modified_gmt`` in ISO form) are
+        read from it. The topic, resource and event headers are *not* signed, so they
+        are no part of it: a signed body replayed under a forged topic cannot claim the
+        key of the genuine delivery. For bodies without a modification time
+        (``deleted``, ``action.*``), ``version`` is ``delivery-<X-WC-Webhook-Delivery-ID>``
+        so that a second trash of the same order is not mistaken for the first. A
+        missing part is ``-``. Replays of a delivery and same-state repeats
+        (``order.created`` followed by an identical ``order.updated``) share a key;
+        deliveries whose bodies differ never do, whatever their headers.
         """
         if self.date_modified_gmt is not None:
             version = self.date_modified_gmt.isoformat()
         else:
             version = f"delivery-{self.delivery_id}" if self.delivery_id else "-"
         rid = "-" if self.resource_id is None else str(self.resource_id)
-        return f"{self.resource or '-'}:{rid}:{version}:{self.body_digest}"
+        return f"woo:{rid}:{version}:{self.body_digest}"
 
 
 def _text(value: object) -> str:
