@@ -10,7 +10,7 @@ infinities, huge integers, very long strings, unicode), JSON bytes truncated, ne
 A second property (issue 12, item 6) puts lenient money in valid payloads: amounts
 that ``Decimal()`` reads but WooCommerce never writes (``"1_0.00"``, full-width and other
 non-ASCII digits, whitespace, ``"+10"``, exponents such as ``"1e999"`` and ``"1E+30"``,
-``"NaN"``, ``".5"``) in one to three amount fields, and negative quantities on order
+``"NaN"``, ``"10,00"``) in one to three amount fields, and negative quantities on order
 lines: the parser must raise :class:`~hikewoo_core.PayloadError` naming exactly those
 paths.
 
@@ -466,7 +466,7 @@ def lenient_amount(draw: st.DrawFn, amount: Json) -> str:
     never writes."""
     text = amount if isinstance(amount, str) else repr(amount)
     rule = draw(st.sampled_from(
-        ["underscore", "digits", "space", "exponent", "absurd", "plus", "special", "point"]
+        ["underscore", "digits", "space", "exponent", "absurd", "plus", "special", "comma"]
     ))  # fmt: skip
     if rule == "underscore":
         return _underscored(text)
@@ -487,10 +487,11 @@ def lenient_amount(draw: st.DrawFn, amount: Json) -> str:
         return "+" + text.removeprefix("-")
     if rule == "special":
         return draw(st.sampled_from(["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", "0x10"]))
-    if "." in text:  # "point": no digit before or after it
-        whole, _, decimals = text.partition(".")
-        return "." + decimals if draw(st.booleans()) else whole + "."
-    return text + "."
+    # "comma": a decimal comma, or a thousands separator (".99" and "5." are plain: a
+    # product's price is served as the merchant typed it)
+    if "." in text:
+        return text.replace(".", ",")
+    return text[:1] + "," + text[1:] if len(text) > 1 else text + ",0"
 
 
 def _json_key(cls: type, name: str) -> str:

@@ -57,8 +57,6 @@ HOSTILE: dict[str, str] = {
     "small-exponent": "1E2",
     "negative-exponent": "1e-5",
     "plus-sign": "+10.00",
-    "no-digit-before-point": ".5",
-    "no-digit-after-point": "10.",
 }
 #: Strings that are no number at all: refused before, and still refused.
 NOT_NUMBERS: dict[str, str] = {
@@ -555,3 +553,13 @@ def test_every_amount_in_the_real_captures_and_docs_examples_is_still_read() -> 
     assert orders > 100, orders
     assert refunds > 0, refunds
     assert REAL.is_dir()
+
+
+@pytest.mark.parametrize(("typed", "read"), [(".99", "0.99"), ("5.", "5"), ("-.5", "-0.5")])
+def test_a_product_price_as_the_merchant_typed_it_is_still_read(typed: str, read: str) -> None:
+    """WooCommerce stores a product's prices as typed, through ``wc_format_decimal``
+    without a precision, which keeps ``".99"`` and ``"5."``: plain ASCII decimals too."""
+    body = {"id": 10, "name": "Mug", "type": "simple", "status": "publish", "sku": "MUG"}
+    product = woo_convert.parse_woo_product({**body, "price": typed, "regular_price": typed})
+    assert product.price == Decimal(read)
+    assert parse_money(typed) == Decimal(read)

@@ -525,3 +525,22 @@ def test_a_queued_http_fault_does_not_hide_a_naive_datetime() -> None:
             woo.list_orders(modified_after=NAIVE)
         assert plan.pending == 1
         assert plan.requests == []
+
+
+def test_paged_reads_refuse_bad_filters_when_called_not_when_first_read() -> None:
+    """A typo surfaces where it was written, not at some later ``next()`` (or never, for
+    an iterator that is built and not consumed)."""
+    naive = datetime(2026, 1, 1)  # the mistake under test
+    sync = WooClient("https://shop.example", "ck_x" * 5, "cs_y" * 5)
+    lazy = AsyncWooClient("https://shop.example", "ck_x" * 5, "cs_y" * 5)
+    for client in (sync, lazy):
+        with pytest.raises(ConfigurationError, match="statuss"):
+            client.iter_orders(statuss="processing")
+        with pytest.raises(ConfigurationError, match="statuss"):
+            client.iter_order_fields(["id"], statuss="processing")
+        with pytest.raises(ConfigurationError, match="naive"):
+            client.iter_orders_modified(naive, T0)
+        with pytest.raises(ConfigurationError, match="naive"):
+            client.iter_orders(after=naive)
+    sync.close()
+    asyncio.run(lazy.aclose())

@@ -18,11 +18,14 @@ import itertools
 import json
 import logging
 import pickle
+import socket
 import ssl
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -31,7 +34,11 @@ import pytest
 
 from hikewoo_core import (
     ApiError,
+    HikeWooError,
+    OutcomeUnknownError,
+    PayloadError,
     ResponseTooLargeError,
+    RetriesExhaustedError,
     TransportError,
     UnexpectedResponseError,
 )
@@ -517,3 +524,244 @@ def test_a_certificate_that_does_not_verify_fails_at_once(tls_server: tuple[str,
         WooClient(url, KEY, SECRET, client=trusting) as ok,
     ):
         assert ok.get_order(3).id == 3  # the same server, trusted: the set-up is sound
+
+
+@contextmanager
+def stalling_tls_server(ca: Any) -> Iterator[tuple[str, list[int]]]:
+    """A trusted TLS server that sends the headers and part of the body, then stalls."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    listener = socket.create_server(("127.0.0.1", 0))
+    hits: list[int] = []
+    stop = threading.Event()
+
+    def handle(raw: socket.socket) -> None:
+        with suppress(OSError), context.wrap_socket(raw, server_side=True) as conn:
+            conn.recv(65536)
+            hits.append(1)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n[1,")
+            stop.wait(5)
+
+    def accept() -> None:
+        with suppress(OSError):
+            while not stop.is_set():
+                raw, _ = listener.accept()
+                threading.Thread(target=handle, args=(raw,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}", hits
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_an_https_timeout_is_retried_not_taken_for_a_tls_failure(
+    tls_server: tuple[str, Any],
+) -> None:
+    """asyncio raises a TLS read timeout inside ``except ssl.SSLWantReadError``: that
+    context must not make a timeout look like a certificate or handshake failure."""
+    _, ca = tls_server
+    trust = ssl.create_default_context()
+    ca.configure_trust(trust)
+
+    async def nap(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    async def attempt(url: str, create: bool) -> BaseException:
+        http = httpx.AsyncClient(verify=trust, timeout=0.3)
+        client = AsyncWooClient(url, KEY, SECRET, client=http, retry=QUICK, sleep=nap)
+        async with http, client:
+            try:
+                if create:
+                    await client.create_order({"status": "pending"})
+                else:
+                    await client.get_order(1)
+            except HikeWooError as exc:
+                return exc
+        raise AssertionError("no error")
+
+    with stalling_tls_server(ca) as (url, hits):
+        read = asyncio.run(attempt(url, create=False))
+        assert isinstance(read, RetriesExhaustedError)
+        assert len(hits) == 3
+        hits.clear()
+        write = asyncio.run(attempt(url, create=True))
+        assert isinstance(write, OutcomeUnknownError)  # not sent again, looked up instead
+        assert len(hits) == 1
+
+
+def test_the_async_client_fails_at_once_on_tls_failures(tls_server: tuple[str, Any]) -> None:
+    url, _ = tls_server
+    waits: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def get(site: str) -> BaseException:
+        async with AsyncWooClient(site, KEY, SECRET, sleep=nap) as client:
+            try:
+                await client.get_order(3)
+            except HikeWooError as exc:
+                return exc
+        raise AssertionError("no error")
+
+    untrusted = asyncio.run(get(url))
+    with hostile(lambda h: h.send_body(200, b"[]")) as server:
+        plain = asyncio.run(get(server.url.replace("http://", "https://")))
+    assert type(untrusted) is TransportError
+    assert "certificate did not verify" in str(untrusted)
+    assert type(plain) is TransportError
+    assert "plain-HTTP" in str(plain)
+    assert waits == []
+
+
+def test_a_trimmed_listing_without_ids_is_not_taken_for_a_repeated_page() -> None:
+    from hikewoo_core.testing import FakeWooCommerce
+
+    fake = FakeWooCommerce()
+    for _ in range(250):
+        fake.add_order({"status": "processing", "total": "1.00"})
+    with (
+        fake.serve(consumer_key=KEY, consumer_secret=SECRET) as url,
+        WooClient(url, KEY, SECRET) as client,
+    ):
+        rows = list(client.iter_order_fields(["status"]))
+    assert len(rows) == 250
+    assert rows[0] == {"status": "processing"}
+
+
+def test_orders_created_while_pages_are_read_do_not_look_like_a_repeat() -> None:
+    """A busy store: a page's worth of new orders between two page reads. Read newest
+    first, every page would repeat the one before; read by id ascending, none does."""
+    from hikewoo_core.testing import FakeWooCommerce
+
+    fake = FakeWooCommerce()
+    for _ in range(20):
+        fake.add_order({"status": "processing", "total": "1.00"})
+    seen: list[int] = []
+    with (
+        fake.serve(consumer_key=KEY, consumer_secret=SECRET) as url,
+        WooClient(url, KEY, SECRET, max_workers=1) as client,
+    ):
+        for order in client.iter_orders(per_page=5):
+            seen.append(order.id)
+            if len(seen) % 5 == 0 and len(seen) <= 20:
+                for _ in range(5):
+                    fake.add_order({"status": "processing", "total": "1.00"})
+    assert seen[:20] == list(range(1, 21))
+    assert len(set(seen)) == len(seen)
+
+
+def test_a_compressed_bomb_is_inflated_in_bounded_memory() -> None:
+    """httpx inflates a whole network chunk at once (64 KiB of this bomb is 64 MiB): the
+    client inflates gzip and deflate itself, never more than the limit at a time."""
+    bomb = gzip.compress(b"0" * (200 * MiB), compresslevel=9)
+
+    def script(handler: Handler) -> None:
+        handler.send_body(200, bomb, {"Content-Encoding": "gzip"})
+
+    with hostile(script) as server, woo(server.url, max_response_bytes=MiB) as client:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ResponseTooLargeError):
+                client.get_order(1)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 16 * MiB, f"{peak / MiB:.0f} MiB"
+
+
+@pytest.mark.parametrize("form", ["zlib", "raw"])
+def test_deflate_bodies_with_and_without_a_zlib_header_are_read(form: str) -> None:
+    order = json.dumps(order_json(9)).encode()
+    if form == "zlib":
+        encoded = zlib.compress(order)
+    else:
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        encoded = packer.compress(order) + packer.flush()
+
+    def script(handler: Handler) -> None:
+        handler.send_body(200, encoded, {"Content-Encoding": "deflate"})
+
+    with hostile(script) as server, woo(server.url) as client:
+        assert client.get_order(9).id == 9
+
+
+def test_a_too_large_answer_to_a_create_is_an_unknown_outcome() -> None:
+    """The server performed the create (201) and its answer is over the limit: the write
+    happened, its result is unknown, so the caller looks it up instead of sending again."""
+    with (
+        hostile(lambda h: h.stream(201, 100 * MiB, declare=True)) as server,
+        woo(server.url) as client,
+        pytest.raises(OutcomeUnknownError) as caught,
+    ):
+        client.create_order({"status": "pending"})
+    assert isinstance(caught.value.__cause__, ResponseTooLargeError)
+    assert len(server.requests) == 1
+
+
+# --- secrets echoed in answers that parse, or only once decoded -----------------------
+
+
+def _escaped(text: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+def test_a_secret_written_with_json_escapes_is_scrubbed_once_decoded() -> None:
+    """The raw body holds no secret; ``json.loads`` writes it back."""
+
+    def script(handler: Handler) -> None:
+        text = (
+            f'{{"code": "denied", "message": "bad key {_escaped(SECRET)}",'
+            f' "data": {{"status": 403, "echo": "{_escaped(SECRET)}"}}}}'
+        )
+        handler.send_body(403, text.encode())
+
+    with hostile(script) as server, woo(server.url) as client, pytest.raises(ApiError) as caught:
+        client.get_order(1)
+    assert caught.value.api_message == "bad key <redacted>"
+    assert caught.value.data == {"status": 403, "echo": "<redacted>"}
+    assert not find_leaks(seen_texts(caught.value))
+
+
+def test_an_echoed_secret_in_an_order_is_not_quoted_by_the_payload_error() -> None:
+    """A 2xx body that fails to parse: the error quotes the offending value (its first
+    37 characters), which must not be the consumer secret, nor most of it."""
+    order = {**order_json(1), "total": SECRET}
+    with (
+        hostile(lambda h: h.send_body(200, json.dumps(order).encode())) as server,
+        woo(server.url) as client,
+        pytest.raises(PayloadError) as caught,
+    ):
+        client.get_order(1)
+    assert caught.value.paths == ("$.total",)
+    assert SECRET[:12] not in str(caught.value)
+    assert not find_leaks(seen_texts(caught.value))
+
+
+def test_a_batch_item_error_echoing_a_secret_is_scrubbed_and_cut() -> None:
+    def script(handler: Handler) -> None:
+        error = {"code": "bad", "message": f"bad {SECRET} " + "x" * 5000, "data": {"k": SECRET}}
+        handler.send_body(200, json.dumps({"update": [{"id": 1, "error": error}]}).encode())
+
+    with hostile(script) as server, woo(server.url) as client:
+        result = client.batch_update_orders([{"id": 1, "status": "completed"}])
+    [item] = result.items
+    assert item.error is not None
+    assert len(item.error.api_message) <= 501
+    assert item.error.data == {"k": "<redacted>"}
+    assert not find_leaks(seen_texts(item.error))
+
+
+def test_a_hike_answer_echoing_the_token_keeps_it_out_of_the_records_and_errors() -> None:
+    def script(handler: Handler) -> None:
+        body = {"totalCount": 1, "items": [{"id": f"echo {ACCESS}", "sku": "S1"}]}
+        handler.send_body(200, json.dumps(body).encode())
+
+    with hostile(script) as server:
+        hike = HikeClient(ACCESS, base_url=server.url + "/api/v1", sleep=no_sleep)
+        with hike, pytest.raises(PayloadError) as caught:
+            list(hike.iter_products())
+    assert "echo <redacted>" in str(caught.value)
+    assert not find_leaks(seen_texts(caught.value))

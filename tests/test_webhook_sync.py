@@ -129,3 +129,15 @@ def test_the_dedup_key_is_built_from_signed_content_only() -> None:
         for topic in ("order.updated", "order.created", "order.deleted", "coupon.updated")
     }
     assert len(keys) == 1
+
+
+def test_a_delivery_for_an_order_deleted_since_is_ignored_not_an_error() -> None:
+    """The order is deleted for good between the delivery and the read: the receiver
+    must answer 200 (WooCommerce disables a webhook after repeated failures)."""
+    w = make_world()
+    oid = w.order("completed")
+    body = json.dumps(w.woo.get_order(oid)).encode()
+    w.woo.delete_order(oid, force=True)  # for good
+    result = w.syncer.handle_woo_webhook(body, delivery(body), SECRET)
+    assert result.outcome == "ignored"
+    assert w.hike.sales() == []

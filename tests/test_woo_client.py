@@ -611,7 +611,9 @@ def test_a_draft_left_by_a_failed_create_is_deleted() -> None:
         created = woo.create_order_idempotent(
             body(), reference_key="_hike_sale_id", reference_value="7"
         )
-    assert fake.get_order(1)["status"] == "trash"
+    with pytest.raises(ApiError) as gone:  # deleted for good (force=true), as for real
+        fake.get_order(1)
+    assert gone.value.status == 404
     assert created.id == 2
 
 

@@ -13,6 +13,9 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
+# Raw httpx requests with credentials in the query follow: install the filter that
+# redacts httpx's own log lines, as importing the library's clients does.
+from hikewoo_core._http import RedactHttpxLogs  # noqa: F401
 from hikewoo_core.testing import FakeWooCommerce
 from hikewoo_core.testing._fault_plan import FaultPlan
 from hikewoo_core.testing._faults import HttpFault, HttpFaults

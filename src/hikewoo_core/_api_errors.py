@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from ._redact import redact_url
+from ._redact import redact_url, scrub, scrub_json
 from .errors import ApiError, AuthenticationError
 
 __all__ = ["MAX_ERROR_TEXT", "api_error"]
@@ -54,6 +55,7 @@ def api_error(
     method: str = "",
     url: str = "",
     hint_for_401: str = "",
+    secrets: Iterable[str | None] = (),
 ) -> ApiError:
     """The :class:`ApiError` for an answer with ``status`` and body ``text``.
 
@@ -63,12 +65,16 @@ def api_error(
     :data:`MAX_ERROR_TEXT` characters (``reason`` when empty). 401 and 403 give an
     :class:`AuthenticationError`; a 401 carries ``hint_for_401`` and the server's
     ``WWW-Authenticate`` challenge, a redirect its (redacted) ``location``.
-    ``url`` is redacted here too.
+    ``url`` is redacted here too, and ``secrets`` are scrubbed from the code, message
+    and data once decoded (a body may write them with ``\\u`` escapes).
 
     >>> api_error(500, '{"code": "x", "message": "No.", "data": 404}').data_status
     404
     """
     code, message, data = _fields(status, text, reason)
+    hidden = tuple(secrets)
+    if hidden:
+        code, message, data = scrub(code, hidden), scrub(message, hidden), scrub_json(data, hidden)
     hints: list[str] = []
     if status == 401:
         if hint_for_401:

@@ -12,11 +12,12 @@ server is a :class:`~hikewoo_core.PayloadError` matter, not checked here.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from .errors import ConfigurationError
 
-__all__ = ["naive_message", "optional_aware", "require_aware"]
+__all__ = ["checked_clock", "naive_message", "optional_aware", "require_aware"]
 
 
 def naive_message(name: str, value: object) -> str:
@@ -53,3 +54,13 @@ def require_aware(name: str, value: object) -> datetime:
 def optional_aware(name: str, value: object) -> datetime | None:
     """``None`` for ``None``, else :func:`require_aware`."""
     return None if value is None else require_aware(name, value)
+
+
+def checked_clock(clock: Callable[[], datetime], what: str) -> Callable[[], datetime]:
+    """``clock``, refusing a naive time (``datetime.now`` without a zone, say) with the
+    :class:`~hikewoo_core.ConfigurationError` every entry point raises for one."""
+
+    def now() -> datetime:
+        return require_aware(what, clock())
+
+    return now

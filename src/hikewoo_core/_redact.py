@@ -7,8 +7,13 @@ line passes a URL through before storing or printing it.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+
+from .errors import PayloadError
 
 __all__ = [
     "REDACTED",
@@ -19,6 +24,8 @@ __all__ = [
     "redact_pairs",
     "redact_url",
     "scrub",
+    "scrub_json",
+    "scrubbing",
     "secret_forms",
 ]
 
@@ -119,6 +126,7 @@ def redact_url(url: str) -> str:
     )
 
 
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
 #: Secrets shorter than this are not scrubbed from free text: replacing every ``"ab"``
 #: in a message would hide the message, not the secret (real keys and tokens are long).
 MIN_SCRUBBED_LENGTH = 5
@@ -135,16 +143,11 @@ def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
     for secret in secrets:
         if not secret or len(secret) < MIN_SCRUBBED_LENGTH:
             continue
-        forms.update(
-            (
-                secret,
-                quote(secret, safe=""),
-                quote_plus(secret),
-                quote(secret),
-                secret.replace("/", "\\/"),
-                html.escape(secret),
-            )
-        )
+        encoded = {quote(secret, safe=""), quote_plus(secret), quote(secret)}
+        # .NET's UrlEncode writes lowercase hex digits: %2b, not %2B
+        encoded |= {_PERCENT.sub(lambda m: m[0].lower(), form) for form in encoded}
+        forms.update(encoded)
+        forms.update((secret, secret.replace("/", "\\/"), html.escape(secret)))
     return tuple(sorted(forms, key=len, reverse=True))
 
 
@@ -162,3 +165,49 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
         if form in text:
             text = text.replace(form, REDACTED)
     return text
+
+
+def scrub_json(value: Any, secrets: Iterable[str | None]) -> Any:
+    """``value`` (decoded JSON) with every string scrubbed (see :func:`scrub`): a body
+    may write a secret with ``\\u`` escapes that only decoding reveals."""
+    hidden = tuple(secrets)
+    if isinstance(value, str):
+        return scrub(value, hidden)
+    if isinstance(value, Mapping):
+        return {scrub(str(k), hidden): scrub_json(v, hidden) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_json(v, hidden) for v in value]
+    return value
+
+
+#: The shortest start of a secret hidden by :func:`scrubbing` (messages quote a value's
+#: first 37 characters, which may be most of a secret).
+_SHORTEST_CUT = 8
+
+
+def _scrub_cut(text: str, secrets: tuple[str | None, ...]) -> str:
+    text = scrub(text, secrets)
+    for secret in secrets:
+        if not secret or len(secret) < MIN_SCRUBBED_LENGTH:
+            continue
+        for size in range(len(secret) - 1, _SHORTEST_CUT - 1, -1):
+            if secret[:size] in text:
+                text = text.replace(secret[:size], REDACTED)
+                break
+    return text
+
+
+@contextmanager
+def scrubbing(secrets: Iterable[str | None]) -> Iterator[None]:
+    """Re-raise a :class:`PayloadError` raised inside with the secrets scrubbed from its
+    problems: a message may quote a value of the response (the first 40 characters)."""
+    try:
+        yield
+    except PayloadError as exc:
+        hidden = tuple(secrets)
+        problems = [
+            (_scrub_cut(path, hidden), _scrub_cut(text, hidden)) for path, text in exc.problems
+        ]
+        if problems == list(exc.problems):
+            raise
+        raise PayloadError(problems, what=exc.what) from None

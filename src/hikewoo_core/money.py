@@ -5,10 +5,11 @@ which is a JSON number. :func:`parse_money` accepts both and keeps the precision
 was sent (a JPY order's ``"1500"`` stays ``Decimal("1500")``).
 
 An amount string must be written as WooCommerce writes one: ASCII digits, an optional
-leading ``-`` and an optional ``.`` followed by digits (``"29.35"``, ``"-5.00"``,
-``"1500"``). Whatever else :class:`~decimal.Decimal` would read is refused: ``"1_0.00"``,
-full-width or other non-ASCII digits, surrounding whitespace, ``"+10"``, exponents
-(``"1E+30"``), ``"NaN"``, ``"Infinity"``, ``".5"``. So are booleans, and absurd amounts
+leading ``-`` and an optional ``.`` (``"29.35"``, ``"-5.00"``, ``"1500"``; a product's
+price keeps what the merchant typed, so ``".99"`` and ``"5."`` are read too). Whatever
+else :class:`~decimal.Decimal` would read is refused: ``"1_0.00"``, full-width or other
+non-ASCII digits, surrounding whitespace, ``"+10"``, exponents (``"1E+30"``), ``"NaN"``,
+``"Infinity"``. So are booleans, and absurd amounts
 (a thousand million million or more, even as JSON numbers: no till takes them, and
 rounding one to cents overflows ``decimal``'s precision).
 
@@ -41,12 +42,15 @@ ZERO = Decimal(0)
 MAX_AMOUNT_DIGITS = 15
 
 # Amount strings as WooCommerce writes them. ``[0-9]``, not ``\d``: only ASCII digits.
-_SYNTAX = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII).fullmatch
+# Order and refund amounts always have digits on both sides of the point (PHP's
+# number_format); a product's prices are stored as the merchant typed them, cleaned by
+# wc_format_decimal, which keeps ".99" and "5." as they are.
+_SYNTAX = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII).fullmatch
 #: Whether a string is a valid amount, in one regular expression (the hot path): the
 #: syntax above with at most MAX_AMOUNT_DIGITS integer digits after any leading zeros.
 #: :func:`parse_money` gives the reason for a refusal.
 _is_plain_amount = re.compile(
-    rf"-?0*[0-9]{{1,{MAX_AMOUNT_DIGITS}}}(?:\.[0-9]+)?", re.ASCII
+    rf"-?(?:0*[0-9]{{1,{MAX_AMOUNT_DIGITS}}}(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII
 ).fullmatch
 #: Integers (JSON numbers) in ``(-_AMOUNT_LIMIT, _AMOUNT_LIMIT)`` are valid amounts.
 _AMOUNT_LIMIT = 10**MAX_AMOUNT_DIGITS

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 import attrs
 
-from ._datetimes import require_aware
+from ._datetimes import checked_clock, require_aware
 from ._leases import LeaseKeeper
 from ._pending import (
     RETRY_CHECKPOINT,
@@ -81,16 +81,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _checked(clock: Callable[[], datetime]) -> Callable[[], datetime]:
-    """``clock``, refusing a naive time (``datetime.now`` without a zone, say) with the
-    :class:`~hikewoo_core.ConfigurationError` every entry point raises for one."""
-
-    def now() -> datetime:
-        return require_aware("the Syncer's clock time", clock())
-
-    return now
-
-
 class Syncer:
     """Keeps a WooCommerce store and a Hike store in step.
 
@@ -123,7 +113,9 @@ class Syncer:
         self.hike = hike
         self.settings = settings or SyncSettings()
         self.ledger: LedgerPort = ledger if ledger is not None else MemoryLedger(clock=clock)
-        self.clock = _checked(clock) if clock is not None else _utcnow
+        self.clock = (
+            checked_clock(clock, "the Syncer's clock time") if clock is not None else _utcnow
+        )
         self.overlap = overlap
         self.owner = owner or f"syncer-{uuid.uuid4().hex[:12]}"
         self._leases = LeaseKeeper(self.ledger, self.owner, self.settings.lease_seconds)
@@ -326,7 +318,15 @@ class Syncer:
             return WebhookResult(event=event, outcome="ignored")
         if not self.ledger.add_if_new(event.dedup_key):
             return WebhookResult(event=event, outcome="duplicate")
-        report = self.process_order(self.woo.read_order(event.resource_id))
+        try:
+            order = self.woo.read_order(event.resource_id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            # Deleted for good since the delivery went out: nothing left to sync, and the
+            # receiver must answer 200 (WooCommerce disables a failing webhook).
+            return WebhookResult(event=event, outcome="ignored")
+        report = self.process_order(order)
         return WebhookResult(event=event, outcome="synced", report=report)
 
     def sync_hike_sale(self, sale_id: int) -> SyncReport:

@@ -86,6 +86,7 @@ def error_from_response(
     return api_error(
         response.status_code,
         scrub(response.text, hidden),
+        secrets=hidden,
         reason=scrub(response.reason_phrase, hidden),
         www_authenticate=kept(response.headers.get("WWW-Authenticate")),
         location=kept(response.headers.get("Location")),
@@ -96,34 +97,38 @@ def error_from_response(
 
 
 # TLS failures that say the peer will never do: a certificate that does not verify, a
-# server that does not speak TLS on that port. Retrying cannot help; EOFs and resets in
-# the middle of a handshake (SSLEOFError, SSLZeroReturnError, SSLSyscallError) can.
-_TRANSIENT_SSL = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+# server that does not speak TLS on that port. Only these fail at once; any other TLS
+# error (an alert, an EOF or a reset in the middle of a handshake) is a network error
+# like the rest, retried by the policy.
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNSUPPORTED_PROTOCOL"})
 
 
 def tls_failure(error: BaseException) -> str | None:
-    """A hint when ``error`` is (caused by) a TLS failure that no retry will cure."""
+    """A hint when ``error`` is a TLS failure no retry will cure, else ``None``.
+
+    Only a failed *connection* qualifies (``httpx.ConnectError``: nothing was sent; a
+    timeout is never one, even when asyncio's ``ssl.SSLWantReadError`` sits in its
+    context), and only a certificate that does not verify or a peer that does not
+    speak TLS.
+    """
+    if not isinstance(error, httpx.ConnectError):
+        return None
     seen: set[int] = set()
     cause: BaseException | None = error
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
             return (
-                "the server's certificate did not verify "
-                f"({cause.verify_message or cause.reason}): fix the certificate, or pass "
-                "a client whose verify= trusts its CA; never turn verification off in "
-                "production"
+                f"the server's certificate did not verify ({detail or cause}): fix the "
+                "certificate, or pass a client whose verify= trusts its CA; never turn "
+                "verification off in production"
             )
-        if isinstance(cause, ssl.SSLError) and not isinstance(cause, _TRANSIENT_SSL):
-            if cause.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"):
-                return (
-                    f"the TLS handshake failed ({cause.reason}): the server does not "
-                    "speak TLS on this port; is an https:// URL pointed at a plain-HTTP "
-                    "server or port?"
-                )
+        reason = getattr(cause, "reason", None)
+        if isinstance(cause, ssl.SSLError) and reason in _NOT_TLS:
             return (
-                f"the TLS handshake failed ({cause.reason or cause}): check the URL "
-                "and the server's TLS set-up"
+                f"the TLS handshake failed ({reason}): the server does not speak TLS "
+                "on this port; is an https:// URL pointed at a plain-HTTP server or port?"
             )
         cause = cause.__cause__ or cause.__context__
     return None

@@ -8,6 +8,7 @@ import logging
 import ssl
 import time
 import weakref
+import zlib
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -16,7 +17,7 @@ import httpx
 
 from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, MAX_ERROR_BODY, Request, Send, Sleep
 from .._redact import redact_url
-from ..errors import ResponseTooLargeError
+from ..errors import OutcomeUnknownError, ResponseTooLargeError
 from ._flow import Flow, Reply
 
 __all__ = [
@@ -104,17 +105,57 @@ def _too_large(response: httpx.Response, limit: int, declared: int | None) -> Re
     )
 
 
-def _take(
-    body: bytearray, chunk: bytes, limit: int, strict: bool, response: httpx.Response
-) -> bool:
-    """Add ``chunk`` to ``body``; ``False`` once ``limit`` is reached (error bodies are cut)."""
-    body += chunk
-    if len(body) <= limit:
+# Encodings inflated here, so that no more than the limit is ever produced: httpx's own
+# decoders inflate a whole network chunk at once (64 KiB of a gzip bomb is 64 MiB).
+_INFLATED = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+class _Body:
+    """A response body read up to ``limit`` bytes, inflated here for gzip and deflate.
+
+    ``raw`` says whether to feed it the raw (still encoded) chunks; for any other
+    encoding (br, zstd, several), or a body already read, httpx decodes and the decoded
+    chunks are counted.
+    """
+
+    def __init__(self, response: httpx.Response, limit: int, strict: bool) -> None:
+        self.response, self.limit, self.strict = response, limit, strict
+        self.data = bytearray()
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        # A transport may answer with the body already read (httpx.MockTransport): then
+        # httpx has decoded it, and only its size is checked.
+        self.raw = encoding in ("", "identity", *_INFLATED) and not response.is_stream_consumed
+        self._wbits = _INFLATED.get(encoding) if self.raw else None
+        self._inflate = zlib.decompressobj(self._wbits) if self._wbits is not None else None
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take a chunk; ``False`` once an error body is cut at the limit."""
+        if self._inflate is None:
+            return self._add(chunk)
+        data = chunk
+        while data:
+            room = self.limit - len(self.data) + 1  # one byte more tells "too large"
+            try:
+                out = self._inflate.decompress(data, room)
+            except zlib.error as exc:
+                if self._wbits == zlib.MAX_WBITS and not self.data:  # deflate without zlib header
+                    self._wbits = -zlib.MAX_WBITS
+                    self._inflate = zlib.decompressobj(self._wbits)
+                    continue
+                raise httpx.DecodingError(str(exc), request=self.response.request) from None
+            data = self._inflate.unconsumed_tail
+            if not self._add(out):
+                return False
         return True
-    if strict:
-        raise _too_large(response, limit, _declared_length(response))
-    del body[limit:]
-    return False
+
+    def _add(self, chunk: bytes) -> bool:
+        self.data += chunk
+        if len(self.data) <= self.limit:
+            return True
+        if self.strict:
+            raise _too_large(self.response, self.limit, _declared_length(self.response))
+        del self.data[self.limit :]
+        return False
 
 
 def _refuse_declared(
@@ -124,6 +165,21 @@ def _refuse_declared(
     if strict and declared is not None and declared > limit:
         return _too_large(response, limit, declared)
     return None
+
+
+def _performed(error: ResponseTooLargeError, command: Send) -> OutcomeUnknownError | None:
+    """A too-large answer to a write that succeeded is an unknown outcome (the write was
+    performed, its result cannot be read): the caller looks the record up."""
+    if command.request.retry_safe or not 200 <= error.status < 300:
+        return None
+    return OutcomeUnknownError(
+        f"the server answered HTTP {error.status} to the write, with a body over the "
+        f"{error.limit}-byte limit: it was performed, its result is unknown; look the "
+        "record up before retrying",
+        attempts=command.attempt,
+        method=error.method,
+        url=error.url,
+    )
 
 
 def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
@@ -142,37 +198,39 @@ def read_capped_sync(response: httpx.Response, max_body: int) -> httpx.Response:
 
     A success body over the limit raises :class:`ResponseTooLargeError`, before any of
     it is read when ``Content-Length`` declares it; an error body is cut at
-    :data:`MAX_ERROR_BODY`. The size counts decoded bytes, so a compressed bomb is
-    caught as it inflates. The connection is released either way.
+    :data:`MAX_ERROR_BODY`. The size counts decoded bytes, and gzip and deflate bodies
+    are inflated here never more than the limit at a time, so a compressed bomb is caught
+    as it inflates, in bounded memory. The connection is released either way.
     """
     limit, strict = _limit(response, max_body)
-    body = bytearray()
+    body = _Body(response, limit, strict)
     try:
         refused = _refuse_declared(response, limit, strict)
         if refused is not None:
             raise refused
-        for chunk in response.iter_bytes():
-            if not _take(body, chunk, limit, strict, response):
+        for chunk in response.iter_raw() if body.raw else response.iter_bytes():
+            if not body.feed(chunk):
                 break
     finally:
         response.close()
-    return _rebuilt(response, bytes(body))
+    return _rebuilt(response, bytes(body.data))
 
 
 async def read_capped_async(response: httpx.Response, max_body: int) -> httpx.Response:
     """The asynchronous twin of :func:`read_capped_sync`."""
     limit, strict = _limit(response, max_body)
-    body = bytearray()
+    body = _Body(response, limit, strict)
     try:
         refused = _refuse_declared(response, limit, strict)
         if refused is not None:
             raise refused
-        async for chunk in response.aiter_bytes():
-            if not _take(body, chunk, limit, strict, response):
+        chunks = response.aiter_raw() if body.raw else response.aiter_bytes()
+        async for chunk in chunks:
+            if not body.feed(chunk):
                 break
     finally:
         await response.aclose()
-    return _rebuilt(response, bytes(body))
+    return _rebuilt(response, bytes(body.data))
 
 
 def send_sync(
@@ -199,6 +257,10 @@ def send_sync(
                     reply = read_capped_sync(streamed, max_body)
                 except httpx.RequestError as exc:
                     reply = exc
+                except ResponseTooLargeError as exc:
+                    if (unknown := _performed(exc, command)) is None:
+                        raise
+                    raise unknown from exc
             elif isinstance(command, Sleep):
                 sleep(command.seconds)
             else:
@@ -230,6 +292,10 @@ async def send_async(
                     reply = await read_capped_async(streamed, max_body)
                 except httpx.RequestError as exc:
                     reply = exc
+                except ResponseTooLargeError as exc:
+                    if (unknown := _performed(exc, command)) is None:
+                        raise
+                    raise unknown from exc
             elif isinstance(command, Sleep):
                 await sleep(command.seconds)
             else:
@@ -255,7 +321,15 @@ def user_agent() -> str:
 
 
 def _options(kw: dict[str, Any]) -> dict[str, Any]:
-    headers = httpx.Headers({"User-Agent": user_agent(), "Accept": "application/json"})
+    # Only the encodings inflated in bounded memory (httpx would add br and zstd when
+    # their packages are installed).
+    headers = httpx.Headers(
+        {
+            "User-Agent": user_agent(),
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+        }
+    )
     headers.update(kw.pop("headers", None) or {})
     options: dict[str, Any] = {
         "timeout": DEFAULT_TIMEOUT,
@@ -288,17 +362,14 @@ _warned: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
 _tls_log = logging.getLogger("hikewoo_core.http")
 
 
-def _ssl_contexts(client: httpx.Client | httpx.AsyncClient) -> list[ssl.SSLContext]:
-    # httpx keeps the context on its transports' connection pools (httpx 0.23 to 0.28);
-    # a transport of another kind is not inspected.
-    mounts: dict[Any, Any] = getattr(client, "_mounts", None) or {}
-    transports = [getattr(client, "_transport", None), *mounts.values()]
-    pools = [getattr(t, "_pool", None) for t in transports]
-    return [
-        c
-        for c in (getattr(p, "_ssl_context", None) for p in pools)
-        if isinstance(c, ssl.SSLContext)
-    ]
+def _ssl_context(client: httpx.Client | httpx.AsyncClient, url: str) -> ssl.SSLContext | None:
+    # The transport that serves ``url`` (a mount, or the default), and the context of its
+    # connection pool: where httpx 0.23 to 0.28 keep it. A transport of another kind
+    # (a wrapper of your own) is not inspected.
+    pick = getattr(client, "_transport_for_url", None)
+    transport = pick(httpx.URL(url)) if callable(pick) else getattr(client, "_transport", None)
+    context = getattr(getattr(transport, "_pool", None), "_ssl_context", None)
+    return context if isinstance(context, ssl.SSLContext) else None
 
 
 def warn_if_unverified(client: httpx.Client | httpx.AsyncClient, url: str, owner: str) -> bool:
@@ -310,11 +381,15 @@ def warn_if_unverified(client: httpx.Client | httpx.AsyncClient, url: str, owner
     """
     if not url.lower().startswith("https://"):
         return False
-    unverified = any(c.verify_mode == ssl.CERT_NONE for c in _ssl_contexts(client))
+    context = _ssl_context(client, url)
+    unverified = context is not None and (
+        context.verify_mode == ssl.CERT_NONE or not context.check_hostname
+    )
     if unverified and client not in _warned:
         _warned.add(client)
         _tls_log.warning(
-            "the httpx client given to %s does not verify TLS certificates (verify=False):"
+            "the httpx client given to %s does not verify TLS certificates or host names"
+            " (verify=False, or check_hostname off):"
             " the credentials it sends to %s can be read and replayed by anyone able to"
             " intercept the connection; pass a client whose verify= trusts the server's"
             " certificate authority instead",

@@ -12,10 +12,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .._datetimes import checked_clock
 from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
+from .._redact import scrub_json, secret_forms
 from .._retry import RetryPolicy
 from ..errors import ApiError, AuthenticationError, ConfigurationError
-from ._requests import DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, HIKE_RETRY_POLICY, check_page_size
+from ._requests import (
+    DEFAULT_BASE_URL,
+    DEFAULT_PAGE_SIZE,
+    HIKE_RETRY_POLICY,
+    check_page_size,
+    decode,
+)
 from ._requests import oauth_base as derive_oauth_base
 from .models import HikeSaleDraft
 from .oauth import Tokens, parse_token_response, refresh_grant_request
@@ -158,7 +166,9 @@ class HikeClientBase:
         self.sales_lookback = sales_lookback
         self.reference_lookback = reference_lookback
         self.max_response_bytes = check_max_body(max_response_bytes)
-        self._clock = clock if clock is not None else _utcnow
+        self._clock = (
+            _utcnow if clock is None else checked_clock(clock, "the Hike client's clock time")
+        )
         self._session = TokenSession(
             tokens,
             client_id=client_id,
@@ -181,6 +191,16 @@ class HikeClientBase:
     def secrets(self) -> tuple[str | None, ...]:
         """The tokens and the app secret, to scrub from any text kept from a response."""
         return self._session.secrets()
+
+    def _decoded(self, content: bytes, what: str) -> Any:
+        """A response body as JSON, with any echo of a token or of the app secret scrubbed
+        from its strings (no answer of the API carries them: an echo would otherwise reach
+        the records read and the errors raised about them)."""
+        body = decode(content, what)
+        secrets = self.secrets()
+        if any(form.encode() in content for form in secret_forms(secrets)):
+            body = scrub_json(body, secrets)
+        return body
 
     def _remember(self, draft: HikeSaleDraft) -> None:
         """Note a draft's transaction date, to look its reference up if the create is lost."""

@@ -156,7 +156,7 @@ class HikeClient(HikeClientBase, OwnedClient):
         )
 
     def _json(self, request: Request, what: str) -> Any:
-        return rq.decode(self._send(request).content, what)
+        return self._decoded(self._send(request).content, what)
 
     def _lookup(self, request: Request, what: str) -> Any:
         """The answer of a lookup; ``None`` when Hike answers 404."""

@@ -148,7 +148,7 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         )
 
     async def _json(self, request: Request, what: str) -> Any:
-        return rq.decode((await self._send(request)).content, what)
+        return self._decoded((await self._send(request)).content, what)
 
     async def _lookup(self, request: Request, what: str) -> Any:
         try:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from .._http import default_async_client, default_client, request_flow, send_async, send_sync
+from .._http._io import warn_if_unverified
 from .._http_types import Request
 from .._retry import RetryPolicy
 from ._requests import HIKE_RETRY_POLICY, decode
@@ -37,6 +38,8 @@ def _run_sync(
     sleep: Callable[[float], object] | None,
 ) -> Any:
     http = client if client is not None else default_client()
+    if client is not None:
+        warn_if_unverified(client, request.url, "the Hike token request")
     try:
         flow = request_flow(request, policy=policy or HIKE_RETRY_POLICY)
         kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
@@ -53,6 +56,8 @@ async def _run_async(
     policy: RetryPolicy | None,
 ) -> Any:
     http = client if client is not None else default_async_client()
+    if client is not None:
+        warn_if_unverified(client, request.url, "the Hike token request")
     try:
         flow = request_flow(request, policy=policy or HIKE_RETRY_POLICY)
         response = await send_async(http, flow)

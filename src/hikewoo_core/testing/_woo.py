@@ -300,9 +300,18 @@ class FakeWooCommerce(WooStore):
         meta = (*order.meta_data, WooMeta(key=key, value=value, id=self._new_meta_id()))
         return self._commit(attrs.evolve(order, meta_data=meta), None, stamp)
 
-    def delete_order(self, order_id: int) -> None:
-        """Move an order to the trash (``DELETE /orders/<id>``); trashed twice: 410."""
+    def delete_order(self, order_id: int, *, force: bool = False) -> None:
+        """Move an order to the trash (``DELETE /orders/<id>``); trashed twice: 410.
+
+        ``force=True`` deletes it for good, refunds included (``?force=true``): reading it
+        then answers 404 ``woocommerce_rest_shop_order_invalid_id``, as the real store does,
+        and its id is never given again.
+        """
         order = self._get(order_id)
+        if force:
+            del self._orders[order_id]
+            self._refund_ids.difference_update(r.id for r in self._refunds.pop(order_id, []))
+            return
         if order.status == WooStatus.TRASH:
             raise already_trashed()
         stamp = self._stamper.next()

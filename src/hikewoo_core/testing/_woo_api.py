@@ -32,7 +32,8 @@ Product lists take ``sku`` (comma-separated, compared as MySQL does: ignoring ca
 ``include``/``exclude``, ``status``, ``type``, ``search``, ``orderby``/``order``
 (default ``date``/``desc``) and the same paging. ``POST /products`` refuses a
 duplicated SKU with the real ``product_invalid_sku``.
-Deviation: the fake has no permanent delete, so ``force=true`` moves to the trash too.
+``DELETE /orders/<id>?force=true`` deletes for good (a later read answers 404), as the
+real store does; without ``force`` the order moves to the trash.
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ def _invalid(problems: Mapping[str, tuple[str, str]]) -> ApiError:
     details = {n: {"code": c, "message": m, "data": None} for n, (c, m) in problems.items()}
     data = {"status": 400, "params": params, "details": details}
     return ApiError(400, "rest_invalid_param", f"Invalid parameter(s): {', '.join(params)}", data)
+
+
+def _is_true(value: object) -> bool:
+    """``rest_sanitize_boolean``: ``true``, ``1``, ``yes``, ``on`` (any case) are true."""
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
 
 
 def _words(value: object) -> list[str]:
@@ -257,7 +263,7 @@ class WooApi:
             if editable:
                 return "edit", lambda g, b, u: self._update(order_id, b)
             if method == "DELETE":
-                return "delete", lambda g, b, u: self._delete(order_id)
+                return "delete", lambda g, b, u: self._delete(order_id, _is_true(g.get("force")))
             return None
         if refund_id is not None:
             rid = int(refund_id)
@@ -333,7 +339,11 @@ class WooApi:
     def _update(self, order_id: int, body: Any) -> Reply:
         return Reply(200, rest_order(self.fake.write_order(body, order_id)))
 
-    def _delete(self, order_id: int) -> Reply:
+    def _delete(self, order_id: int, force: bool = False) -> Reply:
+        if force:  # WooCommerce answers with the order as it was before the delete
+            before = self.fake.get_order(order_id)
+            self.fake.delete_order(order_id, force=True)
+            return Reply(200, before)
         self.fake.delete_order(order_id)
         return Reply(200, self.fake.get_order(order_id))
 

@@ -11,9 +11,11 @@ from .._convert import JsonLoads, decode_json
 from .._datetimes import require_aware
 from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
 from .._page_guard import PageGuard
+from .._redact import scrubbing
 from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from .._unreadable import Unreadable
 from ..errors import ApiError, ConfigurationError
+from ._paging import ModifiedScan
 from ._requests import MAX_PER_PAGE, WooRequests, inclusive_after, order_filters, order_path
 from ._responses import Page, parse_page
 from .auth import AuthMode, ParamValue
@@ -265,28 +267,33 @@ class WooCore:
     # --- parsing ----------------------------------------------------------------------
     def order(self, content: bytes) -> WooOrder:
         """Parse one order."""
-        return parse_woo_order(content, loads=self.loads)
+        with scrubbing(self.secrets()):
+            return parse_woo_order(content, loads=self.loads)
 
     def refund(self, content: bytes) -> WooRefund:
         """Parse one refund."""
-        return parse_woo_refund(content, loads=self.loads)
+        with scrubbing(self.secrets()):
+            return parse_woo_refund(content, loads=self.loads)
 
     def order_page(self, content: bytes, headers: Mapping[str, str]) -> Page[WooOrder]:
         """Parse a page of orders."""
-        return parse_page(content, headers, lambda c: parse_woo_orders(c, loads=self.loads))
+        with scrubbing(self.secrets()):
+            return parse_page(content, headers, lambda c: parse_woo_orders(c, loads=self.loads))
 
     def order_page_tolerant(
         self, content: bytes, headers: Mapping[str, str]
     ) -> Page[WooOrder | Unreadable]:
         """Parse a page of orders, an order that does not parse becoming
         :class:`~hikewoo_core.ports.Unreadable` (the port's ``read_orders``)."""
-        return parse_page(
-            content, headers, lambda c: parse_woo_orders_tolerant(c, loads=self.loads)
-        )
+        with scrubbing(self.secrets()):
+            return parse_page(
+                content, headers, lambda c: parse_woo_orders_tolerant(c, loads=self.loads)
+            )
 
     def refund_page(self, content: bytes, headers: Mapping[str, str]) -> Page[WooRefund]:
         """Parse a page of refunds."""
-        return parse_page(content, headers, lambda c: parse_woo_refunds(c, loads=self.loads))
+        with scrubbing(self.secrets()):
+            return parse_page(content, headers, lambda c: parse_woo_refunds(c, loads=self.loads))
 
     def raw_page(self, content: bytes, headers: Mapping[str, str]) -> Page[Any]:
         """A page of raw JSON objects (``_fields`` answers that are not whole orders)."""
@@ -295,19 +302,33 @@ class WooCore:
             value = decode_json(data, self.loads, what="WooCommerce order list")
             return value if isinstance(value, list) else []
 
-        return parse_page(content, headers, parse)
+        with scrubbing(self.secrets()):
+            return parse_page(content, headers, parse)
 
     @staticmethod
     def paged(filters: Mapping[str, Any]) -> tuple[dict[str, ParamValue], bool]:
         """The checked filters of a read of every page, and whether its order has no ties.
 
-        Ordered by ``id`` unless the caller chose an order: WooCommerce sorts by one
-        column, and rows that tie on it (orders created or modified in the same second)
-        come back in a different order on each request, so offset paging over them
-        repeats some rows and skips others. A caller's ``orderby=date`` keeps that risk.
+        Ordered by ``id``, oldest first, unless the caller chose an order: WooCommerce
+        sorts by one column, and rows that tie on it (orders created or modified in the
+        same second) come back in a different order on each request, so offset paging
+        over them repeats some rows and skips others; and ascending, orders created
+        while the pages are read land after them instead of shifting every page by one.
+        A caller's ``orderby=date`` keeps those risks.
         """
-        params = order_filters({"orderby": "id", **filters})
+        chosen = {"orderby": "id", "order": "asc"} if "orderby" not in filters else {}
+        params = order_filters({**chosen, **filters})
         return params, str(params.get("orderby")) in UNIQUE_ORDERINGS
+
+    def scan_plan(
+        self, start: datetime | None, end: datetime, size: int, filters: Mapping[str, Any]
+    ) -> ModifiedScan[Any]:
+        """The keyset scan of ``[start, end)``, its arguments checked now (not at the first
+        page): aware bounds, a valid page size, known filters."""
+        if start is not None:
+            check_aware("after", start)
+        order_filters({"per_page": size})
+        return ModifiedScan(start, end, size, order_filters(self.whole_orders(filters)))
 
     @staticmethod
     def page_filters(filters: Mapping[str, Any], per_page: int) -> dict[str, ParamValue | Any]:
@@ -399,7 +420,8 @@ class WooCore:
 
     def product_page(self, content: bytes, headers: Mapping[str, str]) -> Page[WooProduct]:
         """Parse a page of products."""
-        return parse_page(content, headers, lambda c: parse_woo_products(c, loads=self.loads))
+        with scrubbing(self.secrets()):
+            return parse_page(content, headers, lambda c: parse_woo_products(c, loads=self.loads))
 
     @staticmethod
     def exact_product(products: Iterable[WooProduct], sku: str) -> WooProduct | None:

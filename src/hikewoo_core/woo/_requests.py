@@ -362,6 +362,11 @@ def check_batch_updates(
     :class:`~hikewoo_core.ConfigurationError` naming the item's index and the field, and
     nothing is sent: no batch goes out half-checked.
     """
+    if isinstance(extra_statuses, (str, bytes)):  # "shipped" would allow "s", "h", ...
+        raise ConfigurationError(
+            f"extra_statuses must be a collection of statuses, like [{extra_statuses!r}], "
+            "not one string"
+        )
     statuses = frozenset(WRITABLE_STATUSES) | frozenset(
         str(s).removeprefix("wc-") for s in extra_statuses
     )

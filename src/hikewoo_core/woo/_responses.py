@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
 
+from .._api_errors import MAX_ERROR_TEXT
 from .._convert import JsonLoads, decode_json, describe
-from .._redact import redact_url
+from .._redact import redact_url, scrub, scrub_json
 from ..errors import ApiError, AuthenticationError, PayloadError
 from .auth import AuthMode, parse_link_header
 from .convert import parse_woo_order
@@ -124,16 +125,19 @@ class BatchResult:
         return BatchResult((*self.items, *other.items))
 
 
-def _item_error(raw: Mapping[str, Any], method: str, url: str) -> ApiError:
+def _item_error(
+    raw: Mapping[str, Any], method: str, url: str, secrets: tuple[str | None, ...]
+) -> ApiError:
     code, message, data = raw.get("code"), raw.get("message"), raw.get("data")
     status = data if type(data) is int else None
     if isinstance(data, Mapping) and type(data.get("status")) is int:
         status = data["status"]
+    text = scrub(message if isinstance(message, str) else describe(message), secrets)
     return ApiError(
         status or 400,
-        code if isinstance(code, str) and code else "unknown_error",
-        message if isinstance(message, str) else describe(message),
-        data,
+        scrub(code, secrets) if isinstance(code, str) and code else "unknown_error",
+        text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "…",
+        scrub_json(data, secrets),
         method=method,
         url=redact_url(url),
     )
@@ -148,8 +152,14 @@ def parse_batch(
     loads: JsonLoads | None = None,
     method: str = "POST",
     url: str = "",
+    secrets: Iterable[str | None] = (),
 ) -> list[BatchItem]:
-    """The items of the ``kind`` (``"update"``/``"create"``) slot of a batch response."""
+    """The items of the ``kind`` (``"update"``/``"create"``) slot of a batch response.
+
+    A failed item's error keeps at most ``MAX_ERROR_TEXT`` characters of its message,
+    with ``secrets`` scrubbed from it and from its data.
+    """
+    hidden = tuple(secrets)
     what = "WooCommerce batch response"
     body = decode_json(content, loads, what=what)
     slot = body.get(kind) if isinstance(body, dict) else None
@@ -166,7 +176,7 @@ def parse_batch(
         if isinstance(raw, dict) and isinstance(raw.get("error"), dict):
             echoed = raw.get("id")
             order_id = echoed if type(echoed) is int and echoed else fallback
-            error = _item_error(raw["error"], method, url)
+            error = _item_error(raw["error"], method, url, hidden)
             items.append(BatchItem(index=index, id=order_id, error=error))
             continue
         try:

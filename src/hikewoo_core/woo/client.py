@@ -36,7 +36,6 @@ from ._requests import (
     SCAN_RESERVED,
     check_batch_updates,
     check_order_filter_names,
-    order_filters,
     order_path,
 )
 from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
@@ -49,6 +48,11 @@ log = logging.getLogger("hikewoo_core.woo")
 install_trace_redaction()
 T = TypeVar("T")
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
+
+
+def _items(pages: Iterator[Page[T]]) -> Iterator[T]:
+    for page in pages:
+        yield from page.items
 
 
 class WooClient(WooCore, OwnedClient):
@@ -199,8 +203,8 @@ class WooClient(WooCore, OwnedClient):
         """
         check_order_filter_names(filters, "iter_orders", PAGED_RESERVED)
         filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
-        for page in self._pages("orders", filters, self.order_page):
-            yield from page.items
+        self.paged(filters)  # checked now, not at the first next()
+        return _items(self._pages("orders", filters, self.order_page))
 
     def iter_order_fields(self, fields: Sequence[str], **filters: Any) -> Iterator[dict[str, Any]]:
         """Every order matching ``filters``, trimmed to ``fields`` (``_fields``), as JSON
@@ -211,9 +215,10 @@ class WooClient(WooCore, OwnedClient):
         :meth:`iter_orders`.
         """
         check_order_filter_names(filters, "iter_order_fields", FIELDS_RESERVED)
-        pages = self._pages("orders", self.fields_filters(fields, filters), self.raw_page)
-        for page in pages:
-            yield from (item for item in page.items if isinstance(item, dict))
+        trimmed = self.fields_filters(fields, filters)
+        self.paged(trimmed)  # checked now, not at the first next()
+        pages = self._pages("orders", trimmed, self.raw_page)
+        return (item for page in pages for item in page.items if isinstance(item, dict))
 
     def iter_orders_modified(
         self,
@@ -237,21 +242,10 @@ class WooClient(WooCore, OwnedClient):
         """
         check_order_filter_names(filters, "iter_orders_modified", SCAN_RESERVED)
         start = _aware("after", after) - overlap
-        yield from self._scan(start, _aware("before", before), page_size, filters, self.order_page)
+        scan = self.scan_plan(start, _aware("before", before), page_size, filters)
+        return self._scan(scan, self.order_page)
 
-    def _scan(
-        self,
-        start: datetime | None,
-        end: datetime,
-        size: int,
-        filters: Mapping[str, Any],
-        parse: _Parse[Item],
-    ) -> Iterator[Item]:
-        if start is not None:
-            _aware("after", start)
-        order_filters({"per_page": size})
-        scan = ModifiedScan[Item](start, end, size, order_filters(self.whole_orders(filters)))
-
+    def _scan(self, scan: ModifiedScan[Item], parse: _Parse[Item]) -> Iterator[Item]:
         def fetch(query: Mapping[str, Any]) -> Page[Item]:
             return self._page(self.requests.build("GET", "orders", query), parse)
 
@@ -340,7 +334,7 @@ class WooClient(WooCore, OwnedClient):
             else:
                 items = parse_batch(
                     response.content, "update", chunk, first_index=first, loads=self.loads,
-                    url=str(response.request.url),
+                    url=str(response.request.url), secrets=self.secrets(),
                 )  # fmt: skip
             result += BatchResult(tuple(items))
         return result
@@ -436,7 +430,8 @@ class WooClient(WooCore, OwnedClient):
         # Default: to the end of the current second (stamps are whole seconds).
         end = _aware("modified_before", modified_before) if modified_before else self.now_end()
         created = self.created_window(created_after, created_before)
-        return self._scan(modified_after, end, MAX_PER_PAGE, created, self.order_page_tolerant)
+        scan = self.scan_plan(modified_after, end, MAX_PER_PAGE, created)
+        return self._scan(scan, self.order_page_tolerant)
 
     def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create (``order_id`` None) or update an order."""

@@ -10,7 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -35,7 +43,6 @@ from ._requests import (
     SCAN_RESERVED,
     check_batch_updates,
     check_order_filter_names,
-    order_filters,
     order_path,
 )
 from ._responses import BatchItem, BatchResult, Page, parse_batch, with_hint
@@ -52,6 +59,19 @@ T = TypeVar("T")
 #: blocks the loop, so without them the next requests would wait for the parse.
 _SEND_TURNS = 5
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
+
+
+async def _items(pages: AsyncIterator[Page[T]]) -> AsyncGenerator[T, None]:
+    async for page in pages:
+        for item in page.items:
+            yield item
+
+
+async def _dicts(pages: AsyncIterator[Page[Any]]) -> AsyncGenerator[dict[str, Any], None]:
+    async for page in pages:
+        for item in page.items:
+            if isinstance(item, dict):
+                yield item
 
 
 class AsyncWooClient(WooCore, OwnedAsyncClient):
@@ -187,28 +207,25 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         request = self.list_request("orders", self.whole_orders(filters))
         return (await self._page(request, self.order_page)).items
 
-    async def iter_orders(self, **filters: Any) -> AsyncGenerator[WooOrder, None]:
+    def iter_orders(self, **filters: Any) -> AsyncIterator[WooOrder]:
         """Every order matching ``filters``; pages read concurrently, yielded in order
-        (``offset`` and unknown names refused, see the sync twin)."""
+        (``offset`` and unknown names refused at the call, see the sync twin)."""
         check_order_filter_names(filters, "iter_orders", PAGED_RESERVED)
         filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
-        async for page in self._pages("orders", filters, self.order_page):
-            for order in page.items:
-                yield order
+        self.paged(filters)  # checked now, not at the first iteration
+        return _items(self._pages("orders", filters, self.order_page))
 
-    async def iter_order_fields(
+    def iter_order_fields(
         self, fields: Sequence[str], **filters: Any
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncIterator[dict[str, Any]]:
         """Every order matching ``filters``, trimmed to ``fields``, as JSON objects (see
         the sync twin)."""
         check_order_filter_names(filters, "iter_order_fields", FIELDS_RESERVED)
-        pages = self._pages("orders", self.fields_filters(fields, filters), self.raw_page)
-        async for page in pages:
-            for item in page.items:
-                if isinstance(item, dict):
-                    yield item
+        trimmed = self.fields_filters(fields, filters)
+        self.paged(trimmed)  # checked now, not at the first iteration
+        return _dicts(self._pages("orders", trimmed, self.raw_page))
 
-    async def iter_orders_modified(
+    def iter_orders_modified(
         self,
         after: datetime,
         before: datetime,
@@ -216,26 +233,16 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         overlap: timedelta = timedelta(seconds=60),
         page_size: int = MAX_PER_PAGE,
         **filters: Any,
-    ) -> AsyncGenerator[WooOrder, None]:
+    ) -> AsyncIterator[WooOrder]:
         """Orders modified in ``[after - overlap, before)``, none missed (see the sync twin)."""
         check_order_filter_names(filters, "iter_orders_modified", SCAN_RESERVED)
         start = _aware("after", after) - overlap
-        end = _aware("before", before)
-        async for order in self._scan(start, end, page_size, filters, self.order_page):
-            yield order
+        scan = self.scan_plan(start, _aware("before", before), page_size, filters)
+        return self._scan(scan, self.order_page)
 
     async def _scan(
-        self,
-        start: datetime | None,
-        end: datetime,
-        size: int,
-        filters: Mapping[str, Any],
-        parse: _Parse[Item],
+        self, scan: ModifiedScan[Item], parse: _Parse[Item]
     ) -> AsyncGenerator[Item, None]:
-        if start is not None:
-            _aware("after", start)
-        order_filters({"per_page": size})
-        scan = ModifiedScan[Item](start, end, size, order_filters(self.whole_orders(filters)))
         while (query := scan.query()) is not None:
             page = await self._page(self.requests.build("GET", "orders", query), parse)
             for order in scan.feed(page):
@@ -305,7 +312,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
             else:
                 items = parse_batch(
                     response.content, "update", chunk, first_index=first, loads=self.loads,
-                    url=str(response.request.url),
+                    url=str(response.request.url), secrets=self.secrets(),
                 )  # fmt: skip
             result += BatchResult(tuple(items))
         return result
@@ -387,7 +394,8 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         # Default: to the end of the current second (stamps are whole seconds).
         end = _aware("modified_before", modified_before) if modified_before else self.now_end()
         created = self.created_window(created_after, created_before)
-        return self._scan(modified_after, end, MAX_PER_PAGE, created, self.order_page_tolerant)
+        scan = self.scan_plan(modified_after, end, MAX_PER_PAGE, created)
+        return self._scan(scan, self.order_page_tolerant)
 
     async def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create (``order_id`` None) or update an order."""
