@@ -66,6 +66,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+# --- no ledger left open ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def close_sqlite_ledgers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every ``SqliteLedger`` a test opens is closed when it ends.
+
+    Crash tests abandon a ledger on purpose (a killed process closes nothing), and
+    Python 3.13 reports a connection collected while open as a ``ResourceWarning``,
+    which this suite turns into an error, charged to whichever test the garbage
+    collector happens to run in. Closing here keeps each test's failures its own.
+    """
+    from hikewoo_core.ledger import SqliteLedger
+
+    opened: list[SqliteLedger] = []
+    original = SqliteLedger.__init__
+
+    def tracking_init(self: SqliteLedger, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(self)
+
+    monkeypatch.setattr(SqliteLedger, "__init__", tracking_init)
+    yield
+    for ledger in opened:
+        ledger.close()
+
+
 # --- no secret in any log record or captured output ------------------------------------
 
 

@@ -434,7 +434,9 @@ def test_deep_nesting_is_a_payload_error_not_a_recursion_error() -> None:
             if raw:
                 with pytest.raises(PayloadError) as info:
                     parse(b"[" * depth + b"]" * depth)
-                assert info.value.paths == ("$",)
+                # Python 3.13's decoder takes 2,000 levels; then a list parser meets an
+                # array where its first element should be an object.
+                assert info.value.paths in (("$",), ("$[0]",))
 
 
 @pytest.mark.parametrize("lifetime", [251_606_563_200, 10**30, "9" * 5000, "\uff11\uff12", -1, 2.5])

@@ -8,6 +8,7 @@ changed; ``status_encoding=`` overrides it per call).
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -74,7 +75,8 @@ _CONVERTERS: Converters = build_converters(_RENAMES, _hooks)
 
 def parse_hike(data: Any, cls: type[M], *, loads: JsonLoads | None = None) -> M:
     """Parse any Hike model from its JSON form (a ``dict``, ``str`` or ``bytes``)."""
-    what = f"Hike {cls.__name__.removeprefix('Hike').lower() or 'object'}"
+    words = re.findall(r"[A-Z][a-z]*", cls.__name__.removeprefix("Hike"))
+    what = f"Hike {' '.join(words).lower() or 'object'}"  # HikeSaleDraft: "Hike sale draft"
     payload = decode_json(data, loads, what=what)
     return _CONVERTERS.structure(payload, cls, what=what)
 
