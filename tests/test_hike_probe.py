@@ -21,7 +21,7 @@ from hikewoo_core.hike import (
     probe_account,
     probe_account_async,
 )
-from hikewoo_core.hike.probe import _compare, _similarity
+from hikewoo_core.hike._probe_names import _compare, _similarity
 from hikewoo_core.hike.schema import ENDPOINTS, FIELDS, PARAMS, Provenance
 from hikewoo_core.testing import FakeHike, _hike_server
 from hikewoo_core.testing._fault_plan import FaultPlan

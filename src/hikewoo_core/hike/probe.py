@@ -17,21 +17,28 @@ parsing).
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import re
-import textwrap
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from .._convert import parse_utc
 from .._http_types import QueryValue, Request
 from ..errors import ApiError, PayloadError
 from . import _requests as rq
 from . import schema
+from ._probe_names import (
+    _PAGING,
+    _closest,
+    _compare,
+    _first_of,
+    _json_kind,
+    _records_in,
+    _Verdict,
+    _when,
+)
+from ._probe_report import _NAMES, Outcome, ProbeEntry, ProbeReport, Table, _count
 from .schema import ENDPOINTS, FIELDS, PARAMS, Provenance, StatusEncoding
 
 if TYPE_CHECKING:
@@ -46,30 +53,6 @@ __all__ = [
     "probe_account_async",
 ]
 
-#: What the live API said about one entry of the schema.
-Outcome = Literal["confirmed", "contradicted", "unchecked"]
-#: Which table of :mod:`~hikewoo_core.hike.schema` an entry comes from.
-Table = Literal["ENDPOINTS", "PARAMS", "FIELDS", "CONSTANTS"]
-
-OUTCOMES: Final[tuple[Outcome, ...]] = ("confirmed", "contradicted", "unchecked")
-
-_SHORT: Final = {
-    Provenance.DOCUMENTED: "documented",
-    Provenance.THIRD_PARTY: "third-party",
-    Provenance.ASSUMED: "assumed",
-}
-
-#: model -> (one record, several records), as the report names them.
-_NAMES: Final[dict[str, tuple[str, str]]] = {
-    "HikeSale": ("sale", "sales"),
-    "HikeSaleLine": ("sale line", "sale lines"),
-    "HikePayment": ("payment", "payments"),
-    "HikeCustomer": ("customer", "customers"),
-    "HikeOutlet": ("outlet", "outlets"),
-    "HikeRegister": ("register", "registers"),
-    "HikeRegisterClosure": ("register closure", "register closures"),
-    "HikeProduct": ("product", "products"),
-}
 #: The models whose records the probe reads (registers: no endpoint the sync uses).
 _READ: Final = (
     "HikeSale",
@@ -81,336 +64,11 @@ _READ: Final = (
     "HikeProduct",
 )
 
-_PAGING: Final = PARAMS["paging"]
 _FUTURE: Final = datetime(2100, 1, 1, tzinfo=timezone.utc)
 _PAST: Final = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _WRITE: Final = "a write (the probe never sends one)"
 _OAUTH: Final = "OAuth2 (the probe uses the access token it is given)"
 _NO_REGISTERS: Final = "no endpoint the sync uses returns registers"
-#: How alike two names must be (0 to 1) for one to be taken as the other renamed.
-_CUTOFF: Final = 0.75
-
-
-# -- the report (pure) -------------------------------------------------------------------
-
-
-@attrs.frozen
-class ProbeEntry:
-    """What the live API said about one entry of :mod:`~hikewoo_core.hike.schema`.
-
-    ``table`` is the schema table (``"FIELDS"``, ``"ENDPOINTS"``, ``"PARAMS"``, or
-    ``"CONSTANTS"`` for ``STATUS_ENCODING``); ``group`` the model (``"HikeSale"``), the
-    operation of a parameter (``"list_sales"``), ``"endpoint"`` or ``"schema"``;
-    ``name`` the attribute, operation, parameter or constant; ``key`` the JSON name
-    the schema gives it (``"GET /sales/get"`` for an endpoint). ``found`` is set only
-    when the entry is contradicted: the name the API used instead (``None`` when no
-    similar name was there) or what it answered (``"HTTP 404"``). ``note`` says how
-    the outcome was reached, or why the entry could not be checked.
-    """
-
-    table: Table
-    group: str
-    name: str
-    key: str
-    provenance: Provenance
-    outcome: Outcome
-    found: str | None = None
-    note: str = ""
-
-    @property
-    def label(self) -> str:
-        """``HikeSale.modified_at``, ``endpoint read_sale``, ``list_sales.from``..."""
-        if self.table == "ENDPOINTS":
-            return f"endpoint {self.name}"
-        if self.table == "CONSTANTS":
-            return self.name
-        return f"{self.group}.{self.name}"
-
-    def describe(self) -> str:
-        """One line for a person, e.g. ``HikeSale.modified_at: assumed
-        'lastModificationTime'; the API sent 'lastModifiedTime' instead``."""
-        marked = f"{_SHORT[self.provenance]} {self.key!r}"
-        if self.outcome == "contradicted":
-            return f"{self.label}: {marked}; {self.note}"
-        return f"{self.label} ({marked}): {self.outcome}" + (f"; {self.note}" if self.note else "")
-
-    def as_dict(self) -> dict[str, str | None]:
-        """The entry as JSON-safe values (``provenance`` as ``"assumed"`` etc.)."""
-        return {
-            "table": self.table,
-            "group": self.group,
-            "name": self.name,
-            "label": self.label,
-            "key": self.key,
-            "provenance": _SHORT[self.provenance],
-            "outcome": self.outcome,
-            "found": self.found,
-            "note": self.note,
-        }
-
-
-@attrs.frozen
-class ProbeReport:
-    """Every entry of the Hike schema, confirmed, contradicted or unchecked.
-
-    ``records`` counts the records of each model the probe looked at;
-    :meth:`explain` is for a person (contradictions first), :meth:`as_dict` for a
-    program (JSON-safe).
-    """
-
-    entries: tuple[ProbeEntry, ...]
-    records: tuple[tuple[str, int], ...] = ()
-    base_url: str = ""
-
-    def of(self, outcome: Outcome) -> tuple[ProbeEntry, ...]:
-        """The entries with this outcome, in schema order."""
-        return tuple(e for e in self.entries if e.outcome == outcome)
-
-    @property
-    def confirmed(self) -> tuple[ProbeEntry, ...]:
-        """The entries the live API confirmed."""
-        return self.of("confirmed")
-
-    @property
-    def contradicted(self) -> tuple[ProbeEntry, ...]:
-        """The entries the live API contradicted: correct these in the schema."""
-        return self.of("contradicted")
-
-    @property
-    def unchecked(self) -> tuple[ProbeEntry, ...]:
-        """The entries the probe could not check."""
-        return self.of("unchecked")
-
-    @property
-    def counts(self) -> dict[Outcome, int]:
-        """How many entries have each outcome."""
-        return {outcome: len(self.of(outcome)) for outcome in OUTCOMES}
-
-    def get(self, label: str) -> ProbeEntry:
-        """The entry with this :attr:`ProbeEntry.label`; unknown: :class:`KeyError`."""
-        for entry in self.entries:
-            if entry.label == label:
-                return entry
-        raise KeyError(label)
-
-    def explain(self) -> str:
-        """The report for a person: counts, contradictions (with what the API used
-        instead), what could not be checked and why, then what was confirmed."""
-        counts = self.counts
-        where = f" ({self.base_url})" if self.base_url else ""
-        out = _wrap(
-            f"Hike account probe{where}: {counts['confirmed']} confirmed, "
-            f"{counts['contradicted']} contradicted, {counts['unchecked']} unchecked.",
-            "",
-        )
-        if self.records:
-            looked = ", ".join(
-                _count(n, *_NAMES.get(model, (model, model))) for model, n in self.records
-            )
-            out += _wrap(f"Records looked at: {looked}.", "")
-        out.append("")
-        if self.contradicted:
-            out.append("Contradicted (correct these in hikewoo_core/hike/schema.py):")
-            for entry in self.contradicted:
-                out += _wrap(entry.describe(), "- ")
-        else:
-            out.append("Nothing contradicted: every name checked is as the schema says.")
-        if self.unchecked:
-            out += ["", "Unchecked:"]
-            by_note: dict[str, list[str]] = {}
-            for entry in self.unchecked:
-                by_note.setdefault(entry.note or "not checked", []).append(entry.label)
-            for note, labels in by_note.items():
-                out += _wrap(f"{', '.join(labels)}: {note}", "- ")
-        if self.confirmed:
-            out += ["", "Confirmed:"]
-            by_group: dict[str, list[str]] = {}
-            for entry in self.confirmed:
-                group, item = _confirmed_item(entry)
-                by_group.setdefault(group, []).append(item)
-            for group, items in by_group.items():
-                out += _wrap(f"{group}: {', '.join(items)}", "- ")
-        return "\n".join(out) + "\n"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The report as JSON-safe data: ``base_url``, ``counts``, ``records`` (by
-        model) and ``entries`` (each :meth:`ProbeEntry.as_dict`)."""
-        return {
-            "base_url": self.base_url,
-            "counts": dict(self.counts),
-            "records": dict(self.records),
-            "entries": [entry.as_dict() for entry in self.entries],
-        }
-
-
-#: ``explain()`` wraps its lines to fit an 80-column terminal (and a docs code block).
-_WIDTH = 78
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def _wrap(text: str, bullet: str) -> list[str]:
-    return textwrap.wrap(
-        text,
-        width=_WIDTH,
-        initial_indent=bullet,
-        subsequent_indent=" " * max(len(bullet), 2),
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-
-
-def _confirmed_item(entry: ProbeEntry) -> tuple[str, str]:
-    if entry.table == "FIELDS":
-        return entry.group, entry.key
-    if entry.table == "ENDPOINTS":
-        return "endpoints", entry.name
-    if entry.table == "PARAMS":
-        return "parameters", entry.label
-    return "constants", f"{entry.name} = {entry.key!r}"
-
-
-# -- comparing names (pure) --------------------------------------------------------------
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", name.lower())
-
-
-def _words(name: str) -> frozenset[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return frozenset(w for w in re.split(r"[^0-9a-z]+", spaced.lower()) if w)
-
-
-def _similarity(expected: str, candidate: str) -> float:
-    """How alike two JSON names are, 0 to 1, ignoring case, ``_`` and word order.
-
-    1 for the same name in another case or style (``firstName`` / ``first_name``),
-    0.95 for the same words in another order (``onHandStock`` / ``stockOnHand``),
-    else :class:`difflib.SequenceMatcher`'s ratio, at least 0.8 when one name holds
-    the other (four letters or more).
-    """
-    a, b = _normal(expected), _normal(candidate)
-    if not a or not b:
-        return 0.0
-    if a == b:
-        return 1.0
-    if _words(expected) == _words(candidate):
-        return 0.95
-    score = difflib.SequenceMatcher(None, a, b).ratio()
-    short, long = sorted((a, b), key=len)
-    if len(short) >= 4 and short in long:
-        score = max(score, 0.8)
-    return score
-
-
-def _closest(expected: str, candidates: Iterable[str]) -> str | None:
-    """The candidate most like ``expected`` (see :func:`_similarity`), if alike enough."""
-    found = _pair_up([expected], list(candidates))
-    return found.get(expected)
-
-
-def _pair_up(missing: Sequence[str], candidates: Sequence[str]) -> dict[str, str]:
-    """Each missing name with the unused candidate most like it (best pairs first)."""
-    scored = sorted(
-        (
-            (_similarity(name, candidate), i, j)
-            for i, name in enumerate(missing)
-            for j, candidate in enumerate(candidates)
-        ),
-        key=lambda t: (-t[0], t[1], t[2]),
-    )
-    paired: dict[str, str] = {}
-    used: set[int] = set()
-    for score, i, j in scored:
-        if score < _CUTOFF:
-            break
-        if missing[i] in paired or j in used:
-            continue
-        paired[missing[i]] = candidates[j]
-        used.add(j)
-    return paired
-
-
-@attrs.frozen
-class _Verdict:
-    outcome: Outcome
-    found: str | None = None
-    note: str = ""
-
-
-def _compare(model: str, records: Sequence[Mapping[str, Any]], why: str) -> dict[str, _Verdict]:
-    """The verdict on each JSON name of ``model`` given records of it (pure).
-
-    A name in any record is confirmed; a name in none is contradicted, naming the
-    unexplained key most like it when there is one; without records, unchecked.
-    """
-    fields = FIELDS[model]
-    one, many = _NAMES[model]
-    if not records:
-        return {
-            attr: _Verdict("unchecked", None, f"no {many} to look at: {why}") for attr in fields
-        }
-    seen: dict[str, int] = {}
-    for record in records:
-        for key in record:
-            seen[key] = seen.get(key, 0) + 1
-    known = {f.key for f in fields.values()}
-    missing = [f.key for f in fields.values() if f.key not in seen]
-    renamed = _pair_up(missing, [k for k in seen if k not in known])
-    n = len(records)
-    out: dict[str, _Verdict] = {}
-    for attr, f in fields.items():
-        if f.key in seen:
-            out[attr] = _Verdict("confirmed", None, f"in {seen[f.key]} of {_count(n, one, many)}")
-        elif f.key in renamed:
-            instead = renamed[f.key]
-            out[attr] = _Verdict("contradicted", instead, f"the API sent {instead!r} instead")
-        else:
-            out[attr] = _Verdict(
-                "contradicted", None, f"absent from the {_count(n, one, many)} read"
-            )
-    return out
-
-
-def _first_of(verdicts: Sequence[_Verdict]) -> _Verdict | None:
-    """Merge what several reads said: a contradiction wins, then a confirmation."""
-    for outcome in ("contradicted", "confirmed", "unchecked"):
-        for verdict in verdicts:
-            if verdict.outcome == outcome:
-                return verdict
-    return None
-
-
-def _records_in(body: Any) -> list[dict[str, Any]]:
-    """The JSON objects of an answer: one object, an array of them, or a page."""
-    items_key = _PAGING["items"].key
-    if isinstance(body, dict) and isinstance(body.get(items_key), list):
-        body = body[items_key]
-    if isinstance(body, dict):
-        return [body]
-    if isinstance(body, list):
-        return [item for item in body if isinstance(item, dict)]
-    return []
-
-
-def _json_kind(body: Any) -> str:
-    if body is None:
-        return "an empty body"
-    if isinstance(body, list):
-        return "a JSON array"
-    if isinstance(body, dict):
-        return "a JSON object"
-    return f"a JSON {type(body).__name__}"
-
-
-def _when(value: object) -> datetime | None:
-    try:
-        return parse_utc(value)
-    except ValueError:
-        return None
 
 
 # -- what to read and what it shows (pure: a generator of requests) ------------------------
@@ -731,26 +389,19 @@ class _Probe:
         sku_key, param_key = self.key("HikeProduct", "sku"), PARAMS["product_by_sku"]["sku"].key
         sku = next((p[sku_key] for p in products if isinstance(p.get(sku_key), str)), None)
         if not sku:
-            text = "no product SKU to look up"
-            self.endpoint("product_by_sku", "unchecked", None, text)
-            self.param("product_by_sku", "sku", "unchecked", None, text)
+            self.nothing_to_look_up("product_by_sku", "sku", "no product SKU to look up")
             return
-        answer = yield rq.product_by_sku_request(self.base_url, sku)
-        if not answer.ok:
-            context = f" for a SKU just listed (no such endpoint, or no {param_key!r})"
-            self.failed("product_by_sku", answer, context)
-            self.param("product_by_sku", "sku", "unchecked", None, f"answered {answer.text}")
-            return
-        self.endpoint("product_by_sku", "confirmed", None, "answered HTTP 200")
-        found = _records_in(answer.body)
-        match = [r for r in found if r.get(sku_key) == sku]
-        if match:
-            self.param("product_by_sku", "sku", "confirmed", None, "answered the SKU asked for")
-            self.keep("HikeProduct", match[0], again=True)
-        else:
-            got = _count(len(found), "other product", "other products")
-            text = f"asked for a SKU with {param_key!r}, the API answered {got}"
-            self.param("product_by_sku", "sku", "contradicted", got, text)
+        yield from self.look_up(
+            "product_by_sku",
+            "sku",
+            "HikeProduct",
+            rq.product_by_sku_request(self.base_url, sku),
+            lambda r: r.get(sku_key) == sku,
+            failed=f" for a SKU just listed (no such endpoint, or no {param_key!r})",
+            found="answered the SKU asked for",
+            others=("other product", "other products", f"asked for a SKU with {param_key!r}"),
+            none=None,
+        )
 
     def look_up_customer(self) -> Generator[Request, _Answer, None]:
         email_key = self.key("HikeCustomer", "email")
@@ -768,33 +419,59 @@ class _Probe:
             )
         if email is None:
             text = "no customer email to look up (none on the sales read; pass email=)"
-            self.endpoint("find_customer", "unchecked", None, text)
-            self.param("find_customer", "email", "unchecked", None, text)
+            self.nothing_to_look_up("find_customer", "email", text)
             return
-        answer = yield rq.customer_request(self.base_url, email)
+        wanted = email.lower()
+        yield from self.look_up(
+            "find_customer",
+            "email",
+            "HikeCustomer",
+            rq.customer_request(self.base_url, email),
+            lambda r: isinstance(r.get(email_key), str) and r[email_key].lower() == wanted,
+            failed=f" for {source} (no such endpoint, or no customer by that email)",
+            found=f"answered the customer of {source}",
+            others=("other customer", "other customers", f"asked for {source} with {param_key!r}"),
+            none=f"the API answered no customer for {source}",
+        )
+
+    def nothing_to_look_up(self, endpoint: str, param: str, text: str) -> None:
+        self.endpoint(endpoint, "unchecked", None, text)
+        self.param(endpoint, param, "unchecked", None, text)
+
+    def look_up(
+        self,
+        endpoint: str,
+        param: str,
+        model: str,
+        request: Request,
+        matches: Callable[[dict[str, Any]], bool],
+        *,
+        failed: str,
+        found: str,
+        others: tuple[str, str, str],
+        none: str | None,
+    ) -> Generator[Request, _Answer, None]:
+        """One look-up by a parameter: the endpoint, then whether the parameter filtered.
+
+        ``others`` names what came back instead (singular, plural) and what was asked;
+        ``none`` is said when nothing came back (``None``: that contradicts too).
+        """
+        answer = yield request
         if not answer.ok:
-            context = f" for {source} (no such endpoint, or no customer by that email)"
-            self.failed("find_customer", answer, context)
-            self.param("find_customer", "email", "unchecked", None, f"answered {answer.text}")
+            self.failed(endpoint, answer, failed)
+            self.param(endpoint, param, "unchecked", None, f"answered {answer.text}")
             return
-        self.endpoint("find_customer", "confirmed", None, "answered HTTP 200")
-        found = _records_in(answer.body)
-        match = [
-            r
-            for r in found
-            if isinstance(r.get(email_key), str) and r[email_key].lower() == email.lower()
-        ]
+        self.endpoint(endpoint, "confirmed", None, "answered HTTP 200")
+        records = _records_in(answer.body)
+        match = [r for r in records if matches(r)]
         if match:
-            text = f"answered the customer of {source}"
-            self.param("find_customer", "email", "confirmed", None, text)
-            self.keep("HikeCustomer", match[0], again=True)
-        elif found:
-            got = _count(len(found), "other customer", "other customers")
-            text = f"asked for {source} with {param_key!r}, the API answered {got}"
-            self.param("find_customer", "email", "contradicted", got, text)
+            self.param(endpoint, param, "confirmed", None, found)
+            self.keep(model, match[0], again=True)
+        elif records or none is None:
+            got = _count(len(records), others[0], others[1])
+            self.param(endpoint, param, "contradicted", got, f"{others[2]}, the API answered {got}")
         else:
-            text = f"the API answered no customer for {source}"
-            self.param("find_customer", "email", "unchecked", None, text)
+            self.param(endpoint, param, "unchecked", None, none)
 
     # -- the report -----------------------------------------------------------------
 
