@@ -189,7 +189,9 @@ class BackfillReport:
 
     ``complete`` is true once every order of the partition has been read and none is
     left failing; ``failed`` counts the orders still failing (kept for the next run),
-    ``failures`` lists up to 100 of them with the reason.
+    ``failures`` lists up to 100 of them with the reason. A listed order whose id cannot
+    be read cannot be retried: it counts as failed, with ``None`` for its id, and the
+    run that met it is not complete.
     """
 
     partition: Partition
@@ -220,7 +222,10 @@ class BackfillReport:
             f"  skipped: {self.skipped}, rejected: {self.rejected}, "
             f"mismatched: {self.mismatched}, failed: {self.failed}",
         ]
-        lines += [f"  failed order {oid}: {why}" for oid, why in self.failures[:10]]
+        lines += [
+            f"  failed order {'(no id)' if oid is None else oid}: {why}"
+            for oid, why in self.failures[:10]
+        ]
         lines.append("  " + self.stock_impact.explain().replace("\n", "\n  "))
         return "\n".join(lines)
 
@@ -283,13 +288,13 @@ def run_backfill(
         return run.report(complete=True)
     run.every, run.total, run.progress, run.clock = checkpoint_every, total, progress, clock
     run.started = clock()
-    scanned = bool(state.get("scanned", state.get("complete")))
+    scanned = bool(state.get("scanned"))  # 0.1 wrote no "scanned": complete ones returned
     for _ in range(_MAX_PASSES if not scanned else 0):
         if run.scan() == 0:  # a pass found nothing new: no order is left behind
             scanned = True
             break
     run.retry_failed()
-    complete = scanned and not run.failed
+    complete = scanned and not run.failed and not run.unidentified
     run.save(complete=complete, scanned=scanned)
     return run.report(complete=complete)
 
@@ -322,6 +327,8 @@ class _Run:
         }
         self.counts: Counter[str] = Counter()
         self.units: Counter[str] = Counter()
+        #: Why each listed order whose id could not be read failed (this run only).
+        self.unidentified: list[str] = []
 
     def scan(self) -> int:
         """One pass over the orders modified from the position on; how many it processed.
@@ -330,6 +337,7 @@ class _Run:
         the pass runs leaves its place and is read by the next pass.
         """
         processed = 0
+        unidentified: list[str] = []  # passes meet these again: the most in one pass count
         orders = self.syncer.woo.read_orders(
             created_after=self.partition.after,
             created_before=self.partition.before,
@@ -337,7 +345,11 @@ class _Run:
         )
         for order in orders:
             if isinstance(order, Unreadable):  # listed, but it does not parse
-                if order.id is not None and order.id not in self.failed:
+                if order.id is None:  # nothing to retry it by: reported, run not complete
+                    unidentified.append(describe(order.error))
+                    if len(unidentified) > len(self.unidentified):  # not met by a pass yet
+                        log.warning("backfill: %s: %s", order, unidentified[-1])
+                elif order.id not in self.failed:
                     self._fail(order.id, describe(order.error))
                     processed += 1
                 continue
@@ -362,6 +374,8 @@ class _Run:
                 self.progress(
                     Progress(self.partition.name, self.done, self.total, elapsed, self.resumed)
                 )
+        if len(unidentified) > len(self.unidentified):
+            self.unidentified = unidentified
         return processed
 
     def retry_failed(self) -> None:
@@ -373,10 +387,10 @@ class _Run:
                 if exc.status == 404:  # gone: nothing left to sync
                     del self.failed[order_id]
                     continue
-                self.failed[order_id] = describe(exc)
+                self._fail(order_id, describe(exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - kept for the next run
-                self.failed[order_id] = describe(exc)
+                self._fail(order_id, describe(exc))
                 continue
             self._process(order)
 
@@ -417,14 +431,17 @@ class _Run:
         self.syncer.ledger.set_checkpoint(self.partition.name, value)
 
     def report(self, *, complete: bool) -> BackfillReport:
-        kept = sorted(self.failed.items())[:_MAX_FAILURES_KEPT]
+        kept: list[tuple[int | None, str]] = [
+            *sorted(self.failed.items()),
+            *((None, why) for why in self.unidentified),
+        ][:_MAX_FAILURES_KEPT]
         return BackfillReport(
             partition=self.partition,
             done=self.done,
             resumed_from=self.resumed,
             complete=complete,
             dry_run=self.dry_run,
-            failed=len(self.failed),
+            failed=len(self.failed) + len(self.unidentified),
             failures=tuple(kept),
             stock_impact=StockImpact.of(
                 self.units, self.inventory, self.syncer.tracked_products()

@@ -165,9 +165,7 @@ class Executor:
 
     def _reflected(self, write: UpdateHikeSale | UpdateWooOrder) -> bool:
         """Whether the link already shows the outcome of a status update."""
-        link = self.ledger.link_for_woo(write.woo_order_id)
-        if link is None:
-            return False
+        link = self._link_for_woo(write.woo_order_id)
         if isinstance(write, UpdateHikeSale):
             return link.woo_status == write.woo_status and (
                 link.hike_fulfilment,
@@ -259,10 +257,10 @@ class Executor:
             sale = self.hike.write_sale(write.draft)
             return sale.id, self._sale_link(write, sale), None
         if isinstance(write, UpdateHikeSale):
+            link = self._link_for_woo(write.woo_order_id)  # before the write, never after
             sale = self.hike.write_sale_status(
                 write.hike_sale_id, write.status.fulfilment, write.status.payment, write.payments
             )
-            link = self._link_for_woo(write.woo_order_id)
             link = attrs.evolve(
                 link,
                 woo_status=write.woo_status,
@@ -280,9 +278,10 @@ class Executor:
             order = self.woo.write_order(write.body)
             return order.id, self._link_from_woo(write, order.id, str(order.status), order), None
         if isinstance(write, UpdateWooOrder):
+            link = self._link_for_woo(write.woo_order_id)  # before the write, never after
             order = self.woo.write_order(write.body, write.woo_order_id)
             link = attrs.evolve(
-                self._link_for_woo(write.woo_order_id),
+                link,
                 woo_status=str(order.status),
                 hike_fulfilment=write.status.fulfilment,
                 hike_payment=write.status.payment,
@@ -297,7 +296,7 @@ class Executor:
 
     def _link_for_woo(self, woo_order_id: int) -> Link:
         link = self.ledger.link_for_woo(woo_order_id)
-        if link is None:  # pragma: no cover - plans create the link first
+        if link is None:  # plans create the link first; a ledger that lost it stops here
             raise LookupError(f"no ledger link for WooCommerce order {woo_order_id}")
         return link
 
