@@ -1,6 +1,9 @@
-"""Developer sessions: ``nox -s tests lint typecheck docs bench``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs bench mutation``."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import nox
 
@@ -72,3 +75,21 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and print the comparison table."""
     _install(session, "bench")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of the core modules (mutmut), then the score of each module.
+
+    The modules and the tests are listed under ``[tool.mutmut]`` in ``pyproject.toml``;
+    results are kept in ``mutants/``, so a second run only redoes what changed. Fails
+    when fewer than 90% of the mutants are detected (docs/testing.md, "Mutation
+    testing"). Pass ``-- --survivors`` to list the mutants that survive.
+    """
+    _install(session, "mutation")
+    shared = os.environ.get("HIKEWOO_SHARED_DIR") or str(Path("..", "shared").resolve())
+    env = {"HIKEWOO_SHARED_DIR": shared}  # mutmut runs the tests from mutants/
+    session.run("mutmut", "run", "--max-children", str(os.cpu_count() or 2), env=env)
+    modules = PYPROJECT["tool"]["mutmut"]["only_mutate"]
+    score = ["python", "tools/mutation_score.py", "--fail-under", "90", *session.posargs]
+    session.run(*score, *modules)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from hikewoo_core import parse_woo_order, parse_woo_refund
 from hikewoo_core.refunds import reconcile_refunds, refunds_to_sync, remaining_refundable
 from hikewoo_core.woo import WooOrder, WooRefund
@@ -134,3 +136,41 @@ def test_rule_1_4_quantities_never_exceed_sold() -> None:
 
 def test_remaining_refundable() -> None:
     assert remaining_refundable(order("completed", ((21, "10.00"),))) == Decimal("90.00")
+
+
+# --- holes mutation testing found (docs/testing.md) ---------------------------------
+
+
+def test_rule_1_4_a_refund_of_zero_is_reported_as_a_mismatch() -> None:
+    """Rule 1.4 (reconciliation): a refund must move money; zero is a mismatch, named."""
+    o = order("refunded", ((21, "0.00"),))
+    assert reconcile_refunds(o, [refund(21, "0.00")]) == (
+        "refund #21 has a non-positive amount 0.00",
+    )
+    decision = refunds_to_sync(o, [refund(21, "0.00")], ())
+    assert decision.to_sync == ()
+    assert decision.problems == ("refund #21 has a non-positive amount 0.00",)
+
+
+def test_rule_1_4_refunding_every_unit_sold_is_not_a_mismatch() -> None:
+    """Rule 1.4: line quantities refunded never *exceed* those sold: all of them is fine."""
+    o = order("refunded", ((21, "100.00"),))
+    assert reconcile_refunds(o, [refund(21, "100.00", ((1, 2), (2, 5)))]) == ()
+
+
+def test_rule_1_4_every_line_of_a_refund_is_checked_after_an_unknown_one() -> None:
+    """Rule 1.4 (a mismatch is reported, each of them): a line that is not on the order
+    does not stop the check of the refund's next lines."""
+    o = order("refunded", ((21, "100.00"),))
+    problems = reconcile_refunds(o, [refund(21, "100.00", ((9, 1), (1, 3)))])
+    assert problems == (
+        "refund #21 refunds line item 9, which is not on the order",
+        "line item 1 ('Mug'): 3 units refunded but only 2 sold",
+    )
+
+
+def test_rule_1_4_an_order_refunded_below_zero_is_reported_not_crashed() -> None:
+    """Rule 1.4 and DESIGN 3 (bad input is reported, never a bare crash): an order whose
+    total is negative, with nothing refunded, is a mismatch stated in money."""
+    o = attrs.evolve(order("refunded"), total=Decimal("-5.00"))
+    assert reconcile_refunds(o, []) == ("refunds total 0.00, more than the order total -5.00",)

@@ -22,7 +22,7 @@ from hikewoo_core.woo.webhooks import (
     verify_woo_webhook,
 )
 
-from ._shared import REAL, load, requires_shared
+from ._shared import REAL, load, requires_shared, shared_dir
 
 SECRET = "s3cr3t-&-'quoted'"
 DELIVERIES = REAL / "webhook_deliveries"
@@ -444,6 +444,9 @@ def test_a_ledger_can_stand_in() -> None:
     assert not ledger.add_if_new(event.dedup_key)
 
 
-def test_shared_dir_helper_points_beside_the_clone() -> None:
+def test_shared_dir_helper_points_beside_the_clone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HIKEWOO_SHARED_DIR", raising=False)
+    assert shared_dir() == Path(__file__).resolve().parents[2] / "shared"
     assert REAL.parts[-4:] == ("shared", "fixtures", "woocommerce", "real-10.0.2")
-    assert Path(__file__).resolve().parents[2] / "shared" in REAL.parents
+    monkeypatch.setenv("HIKEWOO_SHARED_DIR", "/elsewhere/shared")
+    assert shared_dir() == Path("/elsewhere/shared")
