@@ -572,3 +572,60 @@ def test_rule_1_7_a_partition_syncs_the_orders_created_in_its_slice_only() -> No
     report = w.syncer.backfill_partition(first)
     assert (report.complete, report.done) == (True, len(inside))
     assert synced(w) == refs(inside)
+
+
+def test_one_bad_record_rule_an_id_less_order_keeps_every_later_run_incomplete() -> None:
+    """DESIGN 3: an id-less unreadable order cannot be retried by id, so the next run
+    reads the partition again and reports it again, rather than calling the partition
+    complete (its checkpoint said "scanned": the rerun listed nothing)."""
+    w = make_world()
+    after, before = history(w, 2)
+    w.syncer.woo = ListedUnparseable(w.woo, None)  # still listed, still unreadable
+    first = w.syncer.backfill(after, before)
+    listings = w.woo.call_count("read_orders")
+    second = w.syncer.backfill(after, before)
+    assert w.woo.call_count("read_orders") > listings
+    assert (first.complete, first.failed, second.complete, second.failed) == (False, 1) * 2
+    assert (second.done, second.resumed_from, second.created) == (2, 0, 0)  # no new writes
+
+
+class TwoIdLessOrders:
+    """A WooCommerce port whose first two listings each start with an id-less order that
+    does not parse, a different one each time."""
+
+    def __init__(self, woo: FakeWooCommerce) -> None:
+        self._woo, self.listings = woo, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._woo, name)
+
+    def read_orders(self, **window: Any) -> Iterator[WooOrder | Unreadable]:
+        self.listings += 1
+        if self.listings <= 2:
+            where = f"$.line_items[{self.listings}].total"
+            error = PayloadError([(where, "not a decimal amount")], what="WooCommerce order")
+            yield Unreadable(side="woo", id=None, modified=None, error=error)
+        yield from self._woo.read_orders(**window)
+
+
+def test_one_bad_record_rule_distinct_id_less_orders_met_by_different_passes_count_apart() -> None:
+    """DESIGN 3 (each bad record reported): the first pass meets one id-less order, the
+    second (an order changed meanwhile) another; both count, each with its reason."""
+    w = make_world()
+    after, before = history(w, 1)
+    [order_id] = [o.id for o in w.woo.orders()]
+    port = TwoIdLessOrders(w.woo)
+    w.syncer.woo = port
+
+    def change_it(p: Progress) -> None:
+        if p.done == 1:  # the order changes during the first pass: a second pass runs
+            w.tick()
+            w.woo.set_status(order_id, "refunded")
+
+    report = w.syncer.backfill(after, before, progress=change_it)
+    assert port.listings >= 2
+    assert report.failed == 2
+    assert [why.split("\n")[-1] for _, why in report.failures] == [
+        "  $.line_items[1].total: not a decimal amount",
+        "  $.line_items[2].total: not a decimal amount",
+    ]

@@ -799,6 +799,25 @@ def test_rule_3_a_status_update_for_a_pair_the_ledger_does_not_know_names_the_or
     with pytest.raises(LookupError, match=r"^no ledger link for WooCommerce order 404$"):
         executor(w).apply(write)
     assert w.hike.sale(sale_id) == before
+    assert w.ledger.pending_intents() == []
+
+
+def test_rule_3_an_order_status_update_for_an_unlinked_order_writes_and_records_nothing() -> None:
+    """DESIGN 3 (plans create the link first; write-ahead intents describe real writes):
+    an order status update for an order the ledger has no link for fails naming the
+    order before it writes the order or leaves an intent behind."""
+    w, sale_id, _ = hike_to_woo_world()
+    target_id = w.woo.add_order({"status": "processing", "line_items": []})
+    before = w.woo.read_order(target_id)
+    write = UpdateWooOrder(
+        subject="s", reason="r", key="k", woo_order_id=target_id, hike_sale_id=sale_id,
+        status=HikeStatus(F.COMPLETED, P.PAID), hike_modified_at=w.clock.now(),
+        body={"status": "completed"},
+    )  # fmt: skip
+    with pytest.raises(LookupError, match=rf"^no ledger link for WooCommerce order {target_id}$"):
+        executor(w).apply(write)
+    assert w.woo.read_order(target_id) == before
+    assert w.ledger.pending_intents() == []
 
 
 def test_rule_3_an_order_write_naming_no_channel_is_looked_up_on_every_channel() -> None:

@@ -190,8 +190,8 @@ class BackfillReport:
     ``complete`` is true once every order of the partition has been read and none is
     left failing; ``failed`` counts the orders still failing (kept for the next run),
     ``failures`` lists up to 100 of them with the reason. A listed order whose id cannot
-    be read cannot be retried: it counts as failed, with ``None`` for its id, and the
-    run that met it is not complete.
+    be read cannot be retried by id: it counts as failed, with ``None`` for its id, the
+    run is not complete, and the next run reads the partition again from its start.
     """
 
     partition: Partition
@@ -295,7 +295,9 @@ def run_backfill(
             break
     run.retry_failed()
     complete = scanned and not run.failed and not run.unidentified
-    run.save(complete=complete, scanned=scanned)
+    # An order without a readable id can be met again only by reading the partition
+    # again: the next run starts it over.
+    run.save(complete=complete, scanned=scanned, restart=bool(run.unidentified))
     return run.report(complete=complete)
 
 
@@ -327,8 +329,9 @@ class _Run:
         }
         self.counts: Counter[str] = Counter()
         self.units: Counter[str] = Counter()
-        #: Why each listed order whose id could not be read failed (this run only).
-        self.unidentified: list[str] = []
+        #: Listed orders whose id could not be read, by what can be read of them
+        #: (modification time, reason): they cannot be retried by id.
+        self.unidentified: dict[tuple[datetime | None, str], str] = {}
 
     def scan(self) -> int:
         """One pass over the orders modified from the position on; how many it processed.
@@ -337,7 +340,6 @@ class _Run:
         the pass runs leaves its place and is read by the next pass.
         """
         processed = 0
-        unidentified: list[str] = []  # passes meet these again: the most in one pass count
         orders = self.syncer.woo.read_orders(
             created_after=self.partition.after,
             created_before=self.partition.before,
@@ -346,9 +348,10 @@ class _Run:
         for order in orders:
             if isinstance(order, Unreadable):  # listed, but it does not parse
                 if order.id is None:  # nothing to retry it by: reported, run not complete
-                    unidentified.append(describe(order.error))
-                    if len(unidentified) > len(self.unidentified):  # not met by a pass yet
-                        log.warning("backfill: %s: %s", order, unidentified[-1])
+                    reason = describe(order.error)
+                    if (order.modified, reason) not in self.unidentified:  # passes repeat
+                        log.warning("backfill: %s: %s", order, reason)
+                        self.unidentified[order.modified, reason] = reason
                 elif order.id not in self.failed:
                     self._fail(order.id, describe(order.error))
                     processed += 1
@@ -374,8 +377,6 @@ class _Run:
                 self.progress(
                     Progress(self.partition.name, self.done, self.total, elapsed, self.resumed)
                 )
-        if len(unidentified) > len(self.unidentified):
-            self.unidentified = unidentified
         return processed
 
     def retry_failed(self) -> None:
@@ -418,22 +419,22 @@ class _Run:
         log.warning("backfill of WooCommerce order %d failed: %s", order_id, reason)
         self.failed[order_id] = reason
 
-    def save(self, *, complete: bool, scanned: bool) -> None:
+    def save(self, *, complete: bool, scanned: bool, restart: bool = False) -> None:
         if self.dry_run:
             return
         value = {
-            "done": self.done,
+            "done": 0 if restart else self.done,
             "complete": complete,
-            "scanned": scanned,
+            "scanned": scanned and not restart,
             "failed": sorted(self.failed),
-            **self.position.as_json(),
+            **({} if restart else self.position.as_json()),
         }
         self.syncer.ledger.set_checkpoint(self.partition.name, value)
 
     def report(self, *, complete: bool) -> BackfillReport:
         kept: list[tuple[int | None, str]] = [
             *sorted(self.failed.items()),
-            *((None, why) for why in self.unidentified),
+            *((None, why) for why in self.unidentified.values()),
         ][:_MAX_FAILURES_KEPT]
         return BackfillReport(
             partition=self.partition,

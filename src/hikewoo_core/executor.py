@@ -126,6 +126,8 @@ class Executor:
         if isinstance(write, RecordLink):
             self.ledger.save_link(write.link)
             return Applied(write, write.link.hike_sale_id)
+        if isinstance(write, _STATUS_UPDATES):
+            self._link_for_woo(write.woo_order_id)  # no link, no intent and no write
         attempt = uuid.uuid4().hex
         payload = {"attempt": attempt, "subject": write.subject, **_lookup_hints(write)}
         mine = Intent(
