@@ -196,3 +196,29 @@ def test_webhook_rule_a_deduplicator_of_one_key_is_allowed_and_none_is_refused()
     with pytest.raises(ConfigurationError) as info:
         WebhookDeduplicator(max_size=0)
     assert str(info.value) == "max_size must be at least 1, not 0"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-WC-Webhook-Signature",
+        "X-WC-Webhook-Topic",
+        "X-WC-Webhook-Resource",
+        "X-WC-Webhook-Event",
+        "X-WC-Webhook-ID",
+        "X-WC-Webhook-Delivery-ID",
+        "X-WC-Webhook-Source",
+    ],
+)
+def test_webhook_rule_a_header_repeated_with_different_values_is_refused_by_its_name(
+    header: str,
+) -> None:
+    """Fail closed and say why: a delivery repeating a header with two values is refused,
+    and the refusal names the header as WooCommerce spells it."""
+    base = {"X-WC-Webhook-Signature": sign(PRODUCT), "X-WC-Webhook-Topic": "product.updated"}
+    first = base.get(header, "1")
+    headers = [(k, v) for k, v in base.items() if k != header]
+    headers += [(header, first), (header, first + "x")]
+    with pytest.raises(WebhookSignatureError) as info:
+        verify_woo_webhook(PRODUCT, headers, SECRET)
+    assert str(info.value) == f"2 different {header} headers; refusing the delivery"
