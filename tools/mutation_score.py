@@ -4,7 +4,8 @@ Reads the per-file results mutmut leaves in ``mutants/`` for the modules listed 
 ``[tool.mutmut] only_mutate`` of ``pyproject.toml`` and prints one table row per module:
 mutants killed by a failing test, stopped by a timeout (an endless loop is caught, so it
 counts as detected), surviving, and not run. With ``--fail-under N`` the exit status is 1
-when the total score is below N percent; ``--survivors`` lists the surviving mutants by
+when the score of any module, or the total, is below N percent (a module without
+mutants scores 0); ``--survivors`` lists the surviving mutants by
 name, for ``mutmut show NAME``.
 """
 
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((module.removeprefix("src/"), counts))
 
     total: Counter[str] = Counter()
+    below: list[str] = []
     print("| module | mutants | killed | timeout | survived | other | score |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, counts in [*rows, ("**all**", total)]:
@@ -76,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         detected = counts["killed"] + counts["timeout"]
         judged = detected + counts["survived"] + counts["no tests"] + counts["suspicious"]
         other = counts["no tests"] + counts["suspicious"] + counts["not run"]
-        score = 100 * detected / judged if judged else 100.0
+        score = 100 * detected / judged if judged else 0.0
+        if score < args.fail_under:
+            below.append(f"{name} ({score:.1f}%, {sum(counts.values())} mutants)")
         print(
             f"| {name} | {sum(counts.values())} | {counts['killed']} | {counts['timeout']} "
             f"| {counts['survived']} | {other} | {score:.1f}% |"
@@ -86,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if total["not run"]:
         print(f"\n{total['not run']} mutants were not run: the score is incomplete")
         return 1
-    if score < args.fail_under:
-        print(f"\nscore {score:.1f}% is below {args.fail_under:.1f}%")
+    if below:  # each module on its own, and the total
+        print(f"\nbelow {args.fail_under:.1f}%:", *below, sep="\n  ")
         return 1
     return 0
 
