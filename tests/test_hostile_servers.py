@@ -725,6 +725,32 @@ def test_a_secret_written_with_json_escapes_is_scrubbed_once_decoded() -> None:
     assert not find_leaks(seen_texts(caught.value))
 
 
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: "".join(f"&#{ord(c)};" for c in t),  # HTML decimal references
+        lambda t: "".join(f"&#x{ord(c):x};" for c in t),  # HTML hex references
+        lambda t: "".join(f"%{ord(c):02X}" for c in t),  # every character percent-encoded
+    ],
+    ids=["html-decimal", "html-hex", "percent-every-character"],
+)
+def test_a_secret_echoed_in_an_encoding_of_its_own_is_scrubbed(
+    encode: Callable[[str], str],
+) -> None:
+    """An error page may echo the request in whatever encoding its template uses; a
+    secret written as character references or percent-encoded letters is a secret."""
+
+    def script(handler: Handler) -> None:
+        page = f"<html><body>blocked: consumer_secret={encode(SECRET)}</body></html>"
+        handler.send_body(403, page.encode(), content_type="text/html")
+
+    with hostile(script) as server, woo(server.url) as client, pytest.raises(ApiError) as caught:
+        client.get_order(1)
+    assert "consumer_secret=<redacted>" in str(caught.value)
+    texts = seen_texts(caught.value)
+    assert not [t for t in texts if SECRET in t or encode(SECRET) in t]
+
+
 def test_an_echoed_secret_in_an_order_is_not_quoted_by_the_payload_error() -> None:
     """A 2xx body that fails to parse: the error quotes the offending value (its first
     37 characters), which must not be the consumer secret, nor most of it."""

@@ -156,11 +156,26 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
 
     For text the library keeps from a response (an error page that echoes the request
     URL, a token endpoint that repeats the refresh token), before it is stored in an
-    exception, logged or pickled.
+    exception, logged or pickled. A secret echoed in an encoding those forms do not
+    list (HTML character references such as ``&#99;``, percent-encoding of letters)
+    is found by decoding the text: the decoded text is returned, scrubbed.
 
     >>> scrub("denied: /wc?consumer_secret=cs_0123456789", ["cs_0123456789"])
     'denied: /wc?consumer_secret=<redacted>'
+    >>> scrub("key: &#99;&#115;_0123456789", ["cs_0123456789"])
+    'key: <redacted>'
     """
+    hidden = tuple(s for s in secrets if s and len(s) >= MIN_SCRUBBED_LENGTH)
+    text = _replace_forms(text, hidden)
+    if "&" in text or "%" in text:
+        for decode in (html.unescape, unquote_plus):
+            decoded = decode(text)
+            if decoded != text and any(secret in decoded for secret in hidden):
+                text = _replace_forms(decoded, hidden)
+    return text
+
+
+def _replace_forms(text: str, secrets: tuple[str, ...]) -> str:
     for form in secret_forms(secrets):
         if form in text:
             text = text.replace(form, REDACTED)
