@@ -102,3 +102,17 @@ def make_world(
         woo=woo, hike=hike, ledger=store, clock=clock, settings=settings, sleep=clock.advance
     )
     return World(clock, woo, hike, store, syncer)
+
+
+def spy_processed(w: World) -> list[int]:
+    """The id of every order the syncer processes from now on (a backfill's
+    ``process_order``), in order: the list fills as the world runs."""
+    processed: list[int] = []
+    process = w.syncer.process_order
+
+    def spy(order: Any, **kw: Any) -> Any:
+        processed.append(order.id)
+        return process(order, **kw)
+
+    w.syncer.process_order = spy  # type: ignore[method-assign]
+    return processed

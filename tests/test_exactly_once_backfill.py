@@ -24,7 +24,7 @@ from hikewoo_core.testing import FakeWooCommerce
 from hikewoo_core.woo.models import WooOrder
 
 from ._shared import requires_shared
-from ._world import ADA, World, make_world
+from ._world import ADA, World, make_world, spy_processed
 
 UTC = timezone.utc
 
@@ -86,14 +86,7 @@ def shuffled_world(seed: int, ledger: Any = None) -> World:
 def test_a_backfill_over_shuffled_ties_processes_every_order_once(seed: int, dry_run: bool) -> None:
     w = shuffled_world(seed)
     after, before = crowded_history(w, 120, per_second=40)
-    processed: list[int] = []
-    process = w.syncer.process_order
-
-    def spy(order: WooOrder, **kw: Any) -> Any:
-        processed.append(order.id)
-        return process(order, **kw)
-
-    w.syncer.process_order = spy  # type: ignore[method-assign]
+    processed = spy_processed(w)
     report = w.syncer.backfill(after, before, dry_run=dry_run)
     assert report.complete
     assert sorted(processed) == sorted(o.id for o in w.woo.orders())
@@ -149,7 +142,6 @@ def test_a_backfill_interrupted_at_random_points_and_resumed_processes_each_orde
 def test_a_partition_resumes_from_a_checkpoint_in_the_middle_of_a_crowded_second() -> None:
     w = shuffled_world(11)
     after, before = crowded_history(w, 60, per_second=60)  # all 60 in one second
-    seen: list[int] = []
 
     def stop_at_17(p: Any) -> None:
         if p.done == 17:
@@ -157,13 +149,7 @@ def test_a_partition_resumes_from_a_checkpoint_in_the_middle_of_a_crowded_second
 
     with pytest.raises(Crash):
         w.syncer.backfill(after, before, checkpoint_every=5, progress=stop_at_17)
-    process = w.syncer.process_order
-
-    def spy(order: WooOrder, **kw: Any) -> Any:
-        seen.append(order.id)
-        return process(order, **kw)
-
-    w.syncer.process_order = spy  # type: ignore[method-assign]
+    seen = spy_processed(w)
     report = w.syncer.backfill_partition(Partition(after, before), checkpoint_every=5)
     assert report.complete
     assert report.resumed_from == 15
@@ -183,21 +169,15 @@ def test_the_fakes_own_tie_order_interrupted_and_resumed_processes_each_order_on
     w.woo = FakeWooCommerce(clock=w.clock, seed=seed)  # tie_order="arbitrary" by default
     w.resync()
     after, before = crowded_history(w, 90, per_second=30)
-    processed: list[int] = []
-    process = w.syncer.process_order
+    processed = spy_processed(w)
     rng = random.Random(seed)
     stops = sorted(rng.sample(range(1, 90), 3))
-
-    def spy(order: WooOrder, **kw: Any) -> Any:
-        processed.append(order.id)
-        return process(order, **kw)
 
     def stop(p: Any) -> None:
         if stops and p.done == stops[0]:
             stops.pop(0)
             raise Crash("stopped")
 
-    w.syncer.process_order = spy  # type: ignore[method-assign]
     for _ in range(4):
         try:
             report = w.syncer.backfill(after, before, checkpoint_every=7, progress=stop)

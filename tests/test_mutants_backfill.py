@@ -25,7 +25,7 @@ from hikewoo_core.ports import Unreadable
 from hikewoo_core.testing import FakeWooCommerce
 from hikewoo_core.woo.models import WooOrder
 
-from ._world import ADA, World, make_world
+from ._world import ADA, World, make_world, spy_processed
 from .test_backfill import Crash, history
 
 UTC = timezone.utc
@@ -160,19 +160,6 @@ def test_rule_1_7_an_unfinished_dry_run_says_so_and_shows_ten_failures() -> None
 # --- runs: helpers ----------------------------------------------------------------------
 
 
-def spy_planned(w: World) -> list[int]:
-    """The id of every order the backfill plans from now on, in order."""
-    planned: list[int] = []
-    process = w.syncer.process_order
-
-    def spy(order: WooOrder, **kw: Any) -> Any:
-        planned.append(order.id)
-        return process(order, **kw)
-
-    w.syncer.process_order = spy  # type: ignore[method-assign]
-    return planned
-
-
 def break_orders(w: World, broken: set[int]) -> None:
     """Syncing an order whose id is in ``broken`` fails (Hike is down for it) for as long
     as it stays in the set."""
@@ -184,6 +171,19 @@ def break_orders(w: World, broken: set[int]) -> None:
         return process(order, **kw)
 
     w.syncer.process_order = maybe  # type: ignore[method-assign]
+
+
+def two_failed_then_fixed() -> tuple[World, datetime, datetime, list[int]]:
+    """A world of 4 orders whose backfill failed the 2nd and the 4th (kept for retry),
+    both syncable again now; its window and the order ids, ascending."""
+    w = make_world()
+    after, before = history(w, 4)
+    ids = sorted(o.id for o in w.woo.orders())
+    broken = {ids[1], ids[3]}
+    break_orders(w, broken)
+    assert w.syncer.backfill(after, before).failed == 2
+    broken.clear()
+    return w, after, before, ids
 
 
 def synced(w: World) -> set[str]:
@@ -327,7 +327,7 @@ def test_rule_1_7_a_dry_run_plans_every_order_whatever_a_real_run_checkpointed()
     checkpoint = w.ledger.get_checkpoint(name)
     assert checkpoint is not None
     assert checkpoint["done"] == 2
-    planned = spy_planned(w)
+    planned = spy_processed(w)
     report = w.syncer.backfill(after, before, dry_run=True)
     assert sorted(planned) == sorted(o.id for o in w.woo.orders())
     assert (report.dry_run, report.done, report.resumed_from) == (True, 5, 0)
@@ -439,13 +439,7 @@ def test_one_bad_record_rule_a_failed_order_that_cannot_be_read_again_is_kept_wi
     """DESIGN 3 (one bad record never stops a run: reported with its id and reason, kept
     for retry, the others go on): an order that cannot be read again by id stays failed
     with the new reason, and the failures after it are still retried."""
-    w = make_world()
-    after, before = history(w, 4)
-    ids = sorted(o.id for o in w.woo.orders())
-    broken = {ids[1], ids[3]}
-    break_orders(w, broken)
-    assert w.syncer.backfill(after, before).failed == 2
-    broken.clear()
+    w, after, before, ids = two_failed_then_fixed()
     w.woo.fail_next("read_order", fault)  # the retry of the lower id
     report = w.syncer.backfill(after, before)
     assert (report.complete, report.failed) == (False, 1)
@@ -457,13 +451,7 @@ def test_one_bad_record_rule_a_failed_order_deleted_since_is_dropped_and_the_res
     """DESIGN 3 (one bad record never stops a run) and the backfill docstring (a failed
     order is read again until it syncs): one deleted for good (404) has nothing left to
     sync and no longer holds the partition back; the failures after it are retried."""
-    w = make_world()
-    after, before = history(w, 4)
-    ids = sorted(o.id for o in w.woo.orders())
-    broken = {ids[1], ids[3]}
-    break_orders(w, broken)
-    assert w.syncer.backfill(after, before).failed == 2
-    broken.clear()
+    w, after, before, ids = two_failed_then_fixed()
     w.woo.delete_order(ids[1], force=True)
     report = w.syncer.backfill(after, before)
     assert (report.complete, report.failed, report.failures) == (True, 0, ())
@@ -553,7 +541,7 @@ def test_backfill_rule_a_checkpoint_written_by_0_1_resumes_from_its_second() -> 
         {"done": 3, "complete": False, "modified": reached.date_modified_gmt.isoformat(),
          "id": reached.id},
     )  # fmt: skip
-    planned = spy_planned(w)
+    planned = spy_processed(w)
     report = w.syncer.backfill_partition(partition)
     assert planned == [o.id for o in orders[2:]]
     assert (report.complete, report.resumed_from, report.done, report.created) == (True, 3, 6, 2)
