@@ -6,6 +6,7 @@ line passes a URL through before storing or printing it.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -139,10 +140,14 @@ def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
     body, a header), percent-encoded, JSON-escaped (WordPress writes ``\\/``) or
     HTML-escaped. Secrets shorter than :data:`MIN_SCRUBBED_LENGTH` are left out.
     """
+    return _forms(tuple(s for s in secrets if s and len(s) >= MIN_SCRUBBED_LENGTH))
+
+
+@functools.lru_cache(maxsize=16)
+def _forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a client asks for the same few secrets' forms on every response it checks.
     forms: set[str] = set()
     for secret in secrets:
-        if not secret or len(secret) < MIN_SCRUBBED_LENGTH:
-            continue
         encoded = {quote(secret, safe=""), quote_plus(secret), quote(secret)}
         # .NET's UrlEncode writes lowercase hex digits: %2b, not %2B
         encoded |= {_PERCENT.sub(lambda m: m[0].lower(), form) for form in encoded}

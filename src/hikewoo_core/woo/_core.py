@@ -34,7 +34,6 @@ __all__ = [
     "LOOKUP_MARGIN",
     "UNIQUE_ORDERINGS",
     "WooCore",
-    "check_aware",
     "draft_order_id",
 ]
 
@@ -47,12 +46,6 @@ LOOKUP_MARGIN = timedelta(minutes=5)
 UNIQUE_ORDERINGS = frozenset({"id", "include"})
 #: Statuses a found order must not have to count as "created" (a draft is a failed create).
 _NOT_CREATED = frozenset({"checkout-draft", "trash", "auto-draft"})
-
-
-def check_aware(name: str, value: datetime) -> datetime:
-    """``value``, after checking it is timezone-aware (:class:`ConfigurationError` if not,
-    with the message every entry point uses: :func:`hikewoo_core._datetimes.require_aware`)."""
-    return require_aware(name, value)
 
 
 def draft_order_id(error: ApiError) -> int | None:
@@ -257,7 +250,7 @@ class WooCore:
         """List filters for orders created in ``[after, before)`` (aware datetimes)."""
         for name, value in (("created_after", after), ("created_before", before)):
             if value is not None:
-                check_aware(name, value)
+                require_aware(name, value)
         return {"after": inclusive_after(after), "before": before}
 
     def lookup_since(self, created_after: datetime | None) -> datetime:
@@ -326,7 +319,7 @@ class WooCore:
         """The keyset scan of ``[start, end)``, its arguments checked now (not at the first
         page): aware bounds, a valid page size, known filters."""
         if start is not None:
-            check_aware("after", start)
+            require_aware("after", start)
         order_filters({"per_page": size})
         return ModifiedScan(start, end, size, order_filters(self.whole_orders(filters)))
 

@@ -236,9 +236,11 @@ def check_order_filter_names(
     return filters
 
 
-def _batch_problems(
-    index: int, update: object, statuses: frozenset[str]
-) -> Iterable[tuple[int, str, str]]:
+#: One problem of a batch: (item index, JSON path, message).
+_Problem = tuple[int, str, str]
+
+
+def _batch_problems(index: int, update: object, statuses: frozenset[str]) -> Iterable[_Problem]:
     """``(index, field, problem)`` for one batch update item."""
     if not isinstance(update, Mapping):
         yield index, "", f"expected an object, got {type(update).__name__}"
@@ -289,20 +291,32 @@ def _batch_problems(
         yield from _item_problems(index, key, update)
 
 
-def _meta_problems(index: int, path: str, obj: Mapping[str, Any]) -> Iterable[tuple[int, str, str]]:
-    """``meta_data`` must be ``[{"key": str, "value": ...}, ...]``: WooCommerce reads
-    ``$meta['key']`` and ``$meta['value']`` of each entry without checking them."""
-    if "meta_data" not in obj:
+def _array_problems(
+    index: int,
+    path: str,
+    value: object,
+    entry_problems: Callable[[str, Mapping[str, Any]], Iterable[_Problem]],
+) -> Iterable[_Problem]:
+    """``value`` must be an array of objects; each object is checked by
+    ``entry_problems(its_path, it)``."""
+    if not isinstance(value, (list, tuple)):
+        yield index, path, f"expected an array, got {type(value).__name__}"
         return
-    meta = obj["meta_data"]
-    if not isinstance(meta, (list, tuple)):
-        yield index, path, f"expected an array, got {type(meta).__name__}"
-        return
-    for n, entry in enumerate(meta):
+    for n, entry in enumerate(value):
         where = f"{path}[{n}]"
         if not isinstance(entry, Mapping):
             yield index, where, f"expected an object, got {type(entry).__name__}"
             continue
+        yield from entry_problems(where, entry)
+
+
+def _meta_problems(index: int, path: str, obj: Mapping[str, Any]) -> Iterable[_Problem]:
+    """``meta_data`` must be ``[{"key": str, "value": ...}, ...]``: WooCommerce reads
+    ``$meta['key']`` and ``$meta['value']`` of each entry without checking them."""
+    if "meta_data" not in obj:
+        return
+
+    def entry_problems(where: str, entry: Mapping[str, Any]) -> Iterable[_Problem]:
         key = entry.get("key")
         if not isinstance(key, str) or not key:
             yield index, f"{where}.key", f"expected a non-empty string, got {key!r}"
@@ -311,24 +325,17 @@ def _meta_problems(index: int, path: str, obj: Mapping[str, Any]) -> Iterable[tu
         if "id" in entry and (type(entry["id"]) is not int or entry["id"] < 1):
             yield index, f"{where}.id", f"expected a positive integer, got {entry['id']!r}"
 
+    yield from _array_problems(index, path, obj["meta_data"], entry_problems)
 
-def _item_problems(
-    index: int, key: str, update: Mapping[str, Any]
-) -> Iterable[tuple[int, str, str]]:
+
+def _item_problems(index: int, key: str, update: Mapping[str, Any]) -> Iterable[_Problem]:
     """Line, shipping, fee and coupon items: objects with integer ids and quantities and
     string amounts (a batch skips the schema's types: ``"quantity": "0"`` does not remove
     a line there, while a single ``PUT`` reads it as ``0``)."""
     if key not in update:
         return
-    items = update[key]
-    if not isinstance(items, (list, tuple)):
-        yield index, key, f"expected an array, got {type(items).__name__}"
-        return
-    for n, item in enumerate(items):
-        where = f"{key}[{n}]"
-        if not isinstance(item, Mapping):
-            yield index, where, f"expected an object, got {type(item).__name__}"
-            continue
+
+    def entry_problems(where: str, item: Mapping[str, Any]) -> Iterable[_Problem]:
         for field in ("id", "product_id", "variation_id", "quantity"):
             value = item.get(field)
             if value is not None and type(value) is not int:
@@ -336,12 +343,11 @@ def _item_problems(
         for field in ("total", "subtotal"):
             value = item.get(field)
             if value is not None and not isinstance(value, str):
-                yield (
-                    index,
-                    f"{where}.{field}",
-                    (f"expected a decimal string like '12.50', got {type(value).__name__}"),
-                )
+                text = f"expected a decimal string like '12.50', got {type(value).__name__}"
+                yield index, f"{where}.{field}", text
         yield from _meta_problems(index, f"{where}.meta_data", item)
+
+    yield from _array_problems(index, key, update[key], entry_problems)
 
 
 def check_batch_updates(

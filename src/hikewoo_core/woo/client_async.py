@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import httpx
 
 from .._convert import JsonLoads
-from .._datetimes import optional_aware
+from .._datetimes import optional_aware, require_aware
 from .._http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Request, request_flow, send_async
 from .._http._owned import OwnedAsyncClient
 from .._page_guard import PageGuard
@@ -33,7 +33,6 @@ from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
-from ._core import check_aware as _aware
 from ._logs import install_trace_redaction
 from ._paging import Item, ModifiedScan, ReadAhead
 from ._requests import (
@@ -236,8 +235,8 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     ) -> AsyncIterator[WooOrder]:
         """Orders modified in ``[after - overlap, before)``, none missed (see the sync twin)."""
         check_order_filter_names(filters, "iter_orders_modified", SCAN_RESERVED)
-        start = _aware("after", after) - overlap
-        scan = self.scan_plan(start, _aware("before", before), page_size, filters)
+        start = require_aware("after", after) - overlap
+        scan = self.scan_plan(start, require_aware("before", before), page_size, filters)
         return self._scan(scan, self.order_page)
 
     async def _scan(
@@ -392,7 +391,9 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         order that does not parse comes as :class:`~hikewoo_core.ports.Unreadable`)."""
         optional_aware("modified_after", modified_after)
         # Default: to the end of the current second (stamps are whole seconds).
-        end = _aware("modified_before", modified_before) if modified_before else self.now_end()
+        end = (
+            require_aware("modified_before", modified_before) if modified_before else self.now_end()
+        )
         created = self.created_window(created_after, created_before)
         scan = self.scan_plan(modified_after, end, MAX_PER_PAGE, created)
         return self._scan(scan, self.order_page_tolerant)
