@@ -59,6 +59,8 @@ class LeaseKeeper:
                 # None, or False from a ledger written to the old bool protocol
                 raise LeaseError(f"{resource} is being synced by another executor")
             fence = Fence(resource, self.owner, token)
+            if not self._held:
+                self._cond.notify_all()  # a lingering renewal thread has work again
             self._held[resource] = fence
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -72,7 +74,7 @@ class LeaseKeeper:
                 self._held.pop(resource, None)
                 self._lost.discard(fence)
                 if not self._held:
-                    self._cond.notify_all()  # the renewal thread may end now
+                    self._cond.notify_all()  # the renewal thread stops waiting to renew
             self.ledger.release_lease(resource, self.owner)
 
     def check(self, fence: Fence) -> None:
@@ -91,15 +93,19 @@ class LeaseKeeper:
             )
 
     def _renew_forever(self) -> None:
+        """Renew every held lease each interval. Once nothing is held, linger a while
+        for the next pair (a batch holds one pair after another) before ending, so one
+        thread serves a whole batch."""
         while True:
             with self._cond:
+                if not self._held and not self._cond.wait_for(
+                    lambda: bool(self._held), timeout=min(self.interval, _LINGER)
+                ):
+                    self._thread = None
+                    return
+                # Renew after an interval; a lease taken meanwhile is fresh anyway.
+                self._cond.wait_for(lambda: not self._held, timeout=self.interval)
                 fences = list(self._held.values())
-                if not fences:
-                    self._cond.wait(min(self.interval, _LINGER))
-                    if not self._held:
-                        self._thread = None
-                        return
-                    continue
             for fence in fences:
                 try:
                     kept = self.ledger.renew_lease(fence, self.ttl)
@@ -111,5 +117,3 @@ class LeaseKeeper:
                         if self._held.get(fence.resource) == fence:  # not released meanwhile
                             log.warning("the lease on %s was taken over", fence.resource)
                             self._lost.add(fence)
-            with self._cond:
-                self._cond.wait(self.interval)
