@@ -48,7 +48,9 @@ class PortRecorder:
         self.calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._late: list[tuple[datetime, int, Callable[[], object]]] = []
-        self._late_lock = threading.RLock()
+        #: Held by every port call and late commit: a fake may be shared by threads (a
+        #: concurrent backfill), and each call sees and leaves the store consistent.
+        self._port_lock = threading.RLock()
 
     def fail_next(
         self,
@@ -94,7 +96,7 @@ class PortRecorder:
     @property
     def late_commits(self) -> int:
         """How many writes answered with a fault are still waiting to commit."""
-        with self._late_lock:
+        with self._port_lock:
             return len(self._late)
 
     def _clock_now(self) -> datetime:
@@ -106,28 +108,32 @@ class PortRecorder:
         """Perform the late writes whose time has come; return how many (a failing one is
         lost, as on a real origin). Port calls and the inspection helpers call this."""
         done = 0
-        while True:
-            with self._late_lock:
-                if not self._late or self._late[0][0] > self._clock_now():
-                    return done
+        with self._port_lock:
+            while self._late and self._late[0][0] <= self._clock_now():
                 _, _, action = self._late.pop(0)
-            try:
-                action()
-            except Exception as exc:  # noqa: BLE001 - the origin failed too: the write is lost
-                _log.debug("a late commit failed and is lost: %r", exc)
-            done += 1
+                try:
+                    action()
+                except Exception as exc:  # noqa: BLE001 - the origin failed too: it is lost
+                    _log.debug("a late commit failed and is lost: %r", exc)
+                done += 1
+        return done
 
     def _run(self, method: str, args: tuple[Any, ...], action: Callable[[], T]) -> T:
-        """Log the call, fire a queued fault before or after ``action``, return its result."""
+        """Log the call, fire a queued fault before or after ``action``, return its result.
+
+        The whole call holds the fake's lock, so threads sharing a fake take turns."""
+        with self._port_lock:
+            return self._run_locked(method, args, action)
+
+    def _run_locked(self, method: str, args: tuple[Any, ...], action: Callable[[], T]) -> T:
         self.commit_due()
         self.calls.append(Call(method, args))
         queue = self._faults.get(method)
         fault = queue.popleft() if queue else None
         if fault is not None and fault.commit_after is not None:
             due = self._clock_now() + timedelta(seconds=fault.commit_after)
-            with self._late_lock:
-                self._late.append((due, len(self.calls), action))
-                self._late.sort(key=lambda late: (late[0], late[1]))
+            self._late.append((due, len(self.calls), action))
+            self._late.sort(key=lambda late: (late[0], late[1]))
             raise fault.exc
         if fault is not None and not fault.after_write:
             raise fault.exc

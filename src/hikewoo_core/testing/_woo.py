@@ -388,19 +388,20 @@ class FakeWooCommerce(WooStore):
         )
         cursor, done = lo_m, set[int]()
         while True:
-            found = sorted(
-                (
-                    o
-                    for o in self._orders.values()
-                    if o.status not in (WooStatus.TRASH, WooStatus.AUTO_DRAFT)
-                    and (cursor is None or o.date_modified_gmt >= cursor)
-                    and o.date_modified_gmt < hi_m
-                    and (lo_c is None or o.date_created_gmt >= lo_c)
-                    and (hi_c is None or o.date_created_gmt < hi_c)
-                    and not (o.date_modified_gmt == cursor and o.id in done)
-                ),
-                key=lambda o: (o.date_modified_gmt, self._tie_key(window, o.id)),
-            )
+            with self._port_lock:  # a page is read as one request: never half-written
+                found = sorted(
+                    (
+                        o
+                        for o in self._orders.values()
+                        if o.status not in (WooStatus.TRASH, WooStatus.AUTO_DRAFT)
+                        and (cursor is None or o.date_modified_gmt >= cursor)
+                        and o.date_modified_gmt < hi_m
+                        and (lo_c is None or o.date_created_gmt >= lo_c)
+                        and (hi_c is None or o.date_created_gmt < hi_c)
+                        and not (o.date_modified_gmt == cursor and o.id in done)
+                    ),
+                    key=lambda o: (o.date_modified_gmt, self._tie_key(window, o.id)),
+                )
             if not found:
                 return
             for order in found[:_PAGE]:
