@@ -99,7 +99,7 @@ def test_interrupted_backfill_resumes_without_redoing_or_skipping(
 
     w.hike.write_sale = dying  # type: ignore[method-assign]
     with pytest.raises(Crash):
-        w.syncer.backfill(after, before, checkpoint_every=5)
+        w.syncer.backfill(after, before, concurrency=1, checkpoint_every=5)
     w.hike.write_sale = original  # type: ignore[method-assign]
     assert len(w.hike.sales()) == crash_at - 1
 
@@ -112,7 +112,7 @@ def test_interrupted_backfill_resumes_without_redoing_or_skipping(
         return process(order, **kw)
 
     syncer.process_order = spy  # type: ignore[method-assign]
-    report = syncer.backfill(after, before, checkpoint_every=5)
+    report = syncer.backfill(after, before, concurrency=1, checkpoint_every=5)
     assert report.complete
     assert report.resumed_from == (crash_at - 1) // 5 * 5
     refs = Counter(s.external_reference for s in w.hike.sales())

@@ -148,7 +148,7 @@ def test_a_partition_resumes_from_a_checkpoint_in_the_middle_of_a_crowded_second
             raise Crash("stopped")
 
     with pytest.raises(Crash):
-        w.syncer.backfill(after, before, checkpoint_every=5, progress=stop_at_17)
+        w.syncer.backfill(after, before, concurrency=1, checkpoint_every=5, progress=stop_at_17)
     seen = spy_processed(w)
     report = w.syncer.backfill_partition(Partition(after, before), checkpoint_every=5)
     assert report.complete

@@ -322,13 +322,13 @@ def test_rule_1_7_a_dry_run_plans_every_order_whatever_a_real_run_checkpointed()
     w = make_world()
     after, before = history(w, 5)
     with pytest.raises(Crash):
-        w.syncer.backfill(after, before, checkpoint_every=2, progress=stop_at(3))
+        w.syncer.backfill(after, before, concurrency=1, checkpoint_every=2, progress=stop_at(3))
     name = Partition(after, before).name
     checkpoint = w.ledger.get_checkpoint(name)
     assert checkpoint is not None
     assert checkpoint["done"] == 2
     planned = spy_processed(w)
-    report = w.syncer.backfill(after, before, dry_run=True)
+    report = w.syncer.backfill(after, before, concurrency=1, dry_run=True)
     assert sorted(planned) == sorted(o.id for o in w.woo.orders())
     assert (report.dry_run, report.done, report.resumed_from) == (True, 5, 0)
     assert report.created == 2  # three were synced by the interrupted run
@@ -368,7 +368,7 @@ def test_backfill_rule_a_checkpoint_holds_the_second_reached_and_the_ids_done_in
     name = Partition(after, before).name
     _, second, third = sorted(w.woo.orders(), key=lambda o: o.date_modified_gmt)
     with pytest.raises(Crash):
-        w.syncer.backfill(after, before, checkpoint_every=2, progress=stop_at(3))
+        w.syncer.backfill(after, before, concurrency=1, checkpoint_every=2, progress=stop_at(3))
     assert w.ledger.get_checkpoint(name) == {
         "done": 2,
         "complete": False,
@@ -377,7 +377,7 @@ def test_backfill_rule_a_checkpoint_holds_the_second_reached_and_the_ids_done_in
         "second": second.date_modified_gmt.isoformat(),
         "ids": [second.id],
     }
-    assert w.syncer.backfill(after, before).complete
+    assert w.syncer.backfill(after, before, concurrency=1).complete
     assert w.ledger.get_checkpoint(name) == {
         "done": 3,
         "complete": True,
@@ -471,7 +471,7 @@ def test_one_bad_record_rule_an_unparseable_listed_order_is_reported_kept_and_th
     port = ListedUnparseable(w.woo, 9999)
     w.syncer.woo = port
     with caplog.at_level(logging.WARNING, logger="hikewoo_core.sync"):
-        report = w.syncer.backfill(after, before)
+        report = w.syncer.backfill(after, before, concurrency=1)
     why = f"PayloadError: {port.error}"
     assert (report.complete, report.done, report.failed) == (False, 3, 1)
     assert report.failures == ((9999, why),)
@@ -493,7 +493,7 @@ def test_one_bad_record_rule_an_unparseable_order_without_an_id_is_reported(
     port = ListedUnparseable(w.woo, None)
     w.syncer.woo = port
     with caplog.at_level(logging.WARNING, logger="hikewoo_core.sync"):
-        report = w.syncer.backfill(after, before)
+        report = w.syncer.backfill(after, before, concurrency=1)
     why = f"PayloadError: {port.error}"
     assert (report.complete, report.done, report.failed) == (False, 2, 1)
     assert report.failures == ((None, why),)
@@ -569,9 +569,9 @@ def test_one_bad_record_rule_an_id_less_order_keeps_every_later_run_incomplete()
     w = make_world()
     after, before = history(w, 2)
     w.syncer.woo = ListedUnparseable(w.woo, None)  # still listed, still unreadable
-    first = w.syncer.backfill(after, before)
+    first = w.syncer.backfill(after, before, concurrency=1)
     listings = w.woo.call_count("read_orders")
-    second = w.syncer.backfill(after, before)
+    second = w.syncer.backfill(after, before, concurrency=1)
     assert w.woo.call_count("read_orders") > listings
     assert (first.complete, first.failed, second.complete, second.failed) == (False, 1) * 2
     assert (second.done, second.resumed_from, second.created) == (2, 0, 0)  # no new writes

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -278,27 +278,49 @@ def run_backfill(
     A dry run plans every order and adds up the stock impact without writing, and
     records no checkpoint.
     """
-    if checkpoint_every < 1:
-        raise ConfigurationError("checkpoint_every must be at least 1")
+    run = start_run(syncer, partition, dry_run=dry_run, update_inventory=update_inventory)
+    run.every, run.total, run.progress, run.clock = checkpoint_every, total, progress, clock
+    run.go()
+    return report_of(partition, [run], syncer.tracked_products())
+
+
+def start_run(
+    syncer: Syncer, partition: Partition, *, dry_run: bool, update_inventory: bool | None
+) -> _Run:
+    """A run of ``partition`` set up from its checkpoint (not started: see :meth:`_Run.go`)."""
     settings = syncer.settings
     inventory = settings.update_inventory if update_inventory is None else update_inventory
     state: dict[str, Any] = {} if dry_run else syncer.ledger.get_checkpoint(partition.name) or {}
-    run = _Run(syncer, partition, state, dry_run=dry_run, inventory=inventory)
-    if state.get("complete") and not run.failed:
-        return run.report(complete=True)
-    run.every, run.total, run.progress, run.clock = checkpoint_every, total, progress, clock
-    run.started = clock()
-    scanned = bool(state.get("scanned"))  # 0.1 wrote no "scanned": complete ones returned
-    for _ in range(_MAX_PASSES if not scanned else 0):
-        if run.scan() == 0:  # a pass found nothing new: no order is left behind
-            scanned = True
-            break
-    run.retry_failed()
-    complete = scanned and not run.failed and not run.unidentified
-    # An order without a readable id can be met again only by reading the partition
-    # again: the next run starts it over.
-    run.save(complete=complete, scanned=scanned, restart=bool(run.unidentified))
-    return run.report(complete=complete)
+    return _Run(syncer, partition, state, dry_run=dry_run, inventory=inventory)
+
+
+def report_of(
+    partition: Partition, runs: Sequence[_Run], tracked: Callable[[str], bool]
+) -> BackfillReport:
+    """One report for the runs of ``partition`` (or of its parts), counters added up."""
+    counts: Counter[str] = Counter()
+    units: Counter[str] = Counter()
+    failed: dict[int, str] = {}
+    unidentified: dict[tuple[datetime | None, str], str] = {}
+    for run in runs:
+        counts.update(run.counts)
+        units.update(run.units)
+        failed.update(run.failed)
+        unidentified.update(run.unidentified)
+    failures = [*sorted(failed.items()), *((None, why) for why in unidentified.values())]
+    first = runs[0]
+    return BackfillReport(
+        partition=partition,
+        done=sum(run.done for run in runs),
+        resumed_from=sum(run.resumed for run in runs),
+        complete=all(run.complete for run in runs),
+        dry_run=first.dry_run,
+        failed=len(failed) + len(unidentified),
+        failures=tuple(failures[:_MAX_FAILURES_KEPT]),
+        stock_impact=StockImpact.of(units, first.inventory, tracked),
+        **{k: counts[k] for k in ("created", "refund_sales", "writes", "skipped",
+                                  "rejected", "mismatched")},
+    )  # fmt: skip
 
 
 class _Run:
@@ -309,6 +331,7 @@ class _Run:
     progress: Callable[[Progress], None] | None = None
     clock: Callable[[], float] = time.monotonic
     started: float = 0.0
+    complete: bool = False
 
     def __init__(
         self,
@@ -332,6 +355,35 @@ class _Run:
         #: Listed orders whose id could not be read, by what can be read of them
         #: (modification time, reason): they cannot be retried by id.
         self.unidentified: dict[tuple[datetime | None, str], str] = {}
+        self._state = state
+        #: Asked before each order: true when the run must stop now (another partition
+        #: of a concurrent backfill failed, or it was interrupted); it stops with a
+        #: checkpoint saved.
+        self.stopping: Callable[[], bool] = lambda: False
+
+    def go(self) -> None:
+        """Scan (pass after pass), retry what failed, save the checkpoint; sets
+        :attr:`complete`."""
+        if self.every < 1:
+            raise ConfigurationError("checkpoint_every must be at least 1")
+        if self._state.get("complete") and not self.failed:
+            self.complete = True
+            return
+        self.started = self.clock()
+        scanned = bool(self._state.get("scanned"))  # 0.1 wrote no "scanned"
+        for _ in range(_MAX_PASSES if not scanned else 0):
+            found = self.scan()
+            if self.stopping():
+                self.save(complete=False, scanned=False)
+                return
+            if found == 0:  # a pass found nothing new: no order is left behind
+                scanned = True
+                break
+        self.retry_failed()
+        self.complete = scanned and not self.failed and not self.unidentified
+        # An order without a readable id can be met again only by reading the partition
+        # again: the next run starts it over.
+        self.save(complete=self.complete, scanned=scanned, restart=bool(self.unidentified))
 
     def scan(self) -> int:
         """One pass over the orders modified from the position on; how many it processed.
@@ -346,6 +398,8 @@ class _Run:
             modified_after=self.position.second,
         )
         for order in orders:
+            if self.stopping():
+                break
             if isinstance(order, Unreadable):  # listed, but it does not parse
                 if order.id is None:  # nothing to retry it by: reported, run not complete
                     reason = describe(order.error)
@@ -430,23 +484,3 @@ class _Run:
             **({} if restart else self.position.as_json()),
         }
         self.syncer.ledger.set_checkpoint(self.partition.name, value)
-
-    def report(self, *, complete: bool) -> BackfillReport:
-        kept: list[tuple[int | None, str]] = [
-            *sorted(self.failed.items()),
-            *((None, why) for why in self.unidentified.values()),
-        ][:_MAX_FAILURES_KEPT]
-        return BackfillReport(
-            partition=self.partition,
-            done=self.done,
-            resumed_from=self.resumed,
-            complete=complete,
-            dry_run=self.dry_run,
-            failed=len(self.failed) + len(self.unidentified),
-            failures=tuple(kept),
-            stock_impact=StockImpact.of(
-                self.units, self.inventory, self.syncer.tracked_products()
-            ),
-            **{k: self.counts[k] for k in ("created", "refund_sales", "writes", "skipped",
-                                            "rejected", "mismatched")},
-        )  # fmt: skip

@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import attrs
 
+from ._backfill_pool import DEFAULT_CONCURRENCY, run_concurrently
 from ._datetimes import checked_clock, require_aware
 from ._leases import LeaseKeeper
 from ._pending import (
@@ -576,6 +577,7 @@ class Syncer:
         after: datetime,
         before: datetime,
         *,
+        concurrency: int = DEFAULT_CONCURRENCY,
         dry_run: bool = False,
         update_inventory: bool | None = None,
         progress: Callable[[Progress], None] | None = None,
@@ -587,14 +589,24 @@ class Syncer:
         Unlike :meth:`historical_sync`, which keeps every plan for review, a backfill keeps
         only counters, checkpoints its position in the ledger and reports progress, so it
         runs over any number of orders in flat memory and resumes after an interruption.
-        Split large ranges with :func:`hikewoo_core.partitions` and run each partition with
-        :meth:`backfill_partition`, possibly on different workers. ``after`` and
-        ``before`` must be timezone-aware (:class:`~hikewoo_core.ConfigurationError`).
+
+        The range is split into partitions run on ``concurrency`` threads (8 by default;
+        1 runs it as one partition, in this thread); a rerun of the same range keeps the
+        split of the first run, so it resumes every partition from its checkpoint. The
+        report and the ``progress`` callback cover the whole range; the callback is
+        called from the worker threads, one at a time. Every order is synced once,
+        whatever thread meets it (see :mod:`hikewoo_core._backfill_pool`). To spread a
+        range over processes or machines instead, split it with
+        :func:`hikewoo_core.partitions` and run each part with
+        :meth:`backfill_partition`. ``after`` and ``before`` must be timezone-aware
+        (:class:`~hikewoo_core.ConfigurationError`).
         """
         require_aware("after", after)
         require_aware("before", before)
-        return self.backfill_partition(
+        return run_concurrently(
+            self,
             Partition(after, before),
+            concurrency=concurrency,
             dry_run=dry_run,
             update_inventory=update_inventory,
             progress=progress,

@@ -1,0 +1,158 @@
+"""A backfill's partitions run side by side on threads, as one job (shell).
+
+:meth:`~hikewoo_core.Syncer.backfill` splits its creation-date range into partitions
+(:func:`~hikewoo_core.partitions`) and runs them on ``concurrency`` threads. Each
+partition is an ordinary one (:mod:`hikewoo_core.backfill`): its own keyset scan, its own
+checkpoint, its own failures. Partitions share nothing but the ledger, whose per-pair
+leases keep every order synced once whichever thread (or process) meets it, and an
+order belongs to exactly one partition (by its creation date, which never changes).
+
+- **The split is kept.** The number of parts is recorded in the ledger the first time a
+  range is backfilled (``backfill-split:<after>/<before>``), and every later run of the
+  same range uses it, whatever its ``concurrency``: the partitions, and so their
+  checkpoints, stay the same. A range first run by 0.1 (one checkpoint, no split
+  record) stays in one part.
+- **More parts than threads.** The range is cut in ``concurrency`` x
+  :data:`PARTS_PER_THREAD` parts of equal length, taken by the threads as they come
+  free, so a busy month does not keep one thread working while the others wait.
+- **One progress stream.** The callback sees the whole range's progress (the sum over
+  its parts), from one thread at a time.
+- **A failure stops the job, not the checkpoints.** When a partition raises (the store
+  cannot be read, the ledger fails), the others stop at their next order, saving their
+  checkpoint; the exception is then raised. The same happens on ``KeyboardInterrupt``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
+
+from .backfill import (
+    BackfillReport,
+    Partition,
+    Progress,
+    _Run,
+    partitions,
+    report_of,
+    start_run,
+)
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .sync import Syncer
+
+__all__ = ["DEFAULT_CONCURRENCY", "PARTS_PER_THREAD", "run_concurrently"]
+
+#: Partitions run at once by :meth:`~hikewoo_core.Syncer.backfill` by default: each
+#: keeps one request in flight, as many as the clients' default read-ahead.
+DEFAULT_CONCURRENCY = 8
+#: Parts per thread when a range is first split (see the module docstring).
+PARTS_PER_THREAD = 4
+
+
+def split_name(whole: Partition) -> str:
+    """The ledger checkpoint that keeps how a range was split."""
+    return "backfill-split:" + whole.name.removeprefix("backfill:")
+
+
+def split(
+    syncer: Syncer, whole: Partition, concurrency: int, *, dry_run: bool
+) -> tuple[Partition, ...]:
+    """The parts of ``whole``: as recorded by the first run, or a new split (recorded)."""
+    ledger = syncer.ledger
+    kept = ledger.get_checkpoint(split_name(whole)) or {}
+    parts = kept.get("parts")
+    if type(parts) is not int or parts < 1:
+        begun_whole = ledger.get_checkpoint(whole.name) is not None
+        parts = 1 if concurrency == 1 or begun_whole else concurrency * PARTS_PER_THREAD
+        if not dry_run:
+            ledger.set_checkpoint(split_name(whole), {"parts": parts})
+    if parts == 1:
+        return (whole,)
+    return partitions(whole.after, whole.before, parts)
+
+
+class _ProgressStream:
+    """Adds up the progress of the parts into the progress of the whole range."""
+
+    def __init__(
+        self,
+        whole: Partition,
+        total: int | None,
+        callback: Callable[[Progress], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self._whole, self._total, self._callback, self._clock = whole, total, callback, clock
+        self._lock = threading.Lock()
+        self._done: dict[str, int] = {}
+        self._resumed: dict[str, int] = {}
+        self._started = clock()
+
+    def __call__(self, part: Progress) -> None:
+        with self._lock:
+            self._done[part.partition] = part.done
+            self._resumed[part.partition] = part.resumed_from
+            self._callback(
+                Progress(
+                    self._whole.name,
+                    sum(self._done.values()),
+                    self._total,
+                    self._clock() - self._started,
+                    sum(self._resumed.values()),
+                )
+            )
+
+
+def run_concurrently(
+    syncer: Syncer,
+    whole: Partition,
+    *,
+    concurrency: int,
+    dry_run: bool,
+    update_inventory: bool | None,
+    progress: Callable[[Progress], None] | None,
+    checkpoint_every: int,
+    total: int | None,
+    clock: Callable[[], float] = time.monotonic,
+) -> BackfillReport:
+    """Backfill ``whole``, its parts on ``concurrency`` threads; one report for it all."""
+    if type(concurrency) is not int or concurrency < 1:
+        raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if checkpoint_every < 1:
+        raise ConfigurationError("checkpoint_every must be at least 1")
+    stream = None if progress is None else _ProgressStream(whole, total, progress, clock)
+    stop = threading.Event()
+    runs: list[_Run] = []
+    for part in split(syncer, whole, concurrency, dry_run=dry_run):
+        run = start_run(syncer, part, dry_run=dry_run, update_inventory=update_inventory)
+        run.every, run.progress, run.clock = checkpoint_every, stream, clock
+        run.stopping = stop.is_set
+        runs.append(run)
+    if len(runs) == 1:
+        runs[0].total = total
+        runs[0].go()
+    else:
+        _go_all(runs, min(concurrency, len(runs)), stop)
+    return report_of(whole, runs, syncer.tracked_products())
+
+
+def _go_all(runs: Sequence[_Run], threads: int, stop: threading.Event) -> None:
+    """Run every part on ``threads`` threads; on the first failure (or an interrupt),
+    stop the others at their next order and raise it once they have stopped."""
+    with ThreadPoolExecutor(threads, thread_name_prefix="hikewoo-backfill") as pool:
+        futures: list[Future[None]] = [pool.submit(run.go) for run in runs]
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # KeyboardInterrupt while waiting
+            stop.set()
+            raise
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                stop.set()
+                for other in futures:
+                    other.cancel()
+                raise error
