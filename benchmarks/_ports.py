@@ -3,12 +3,16 @@
 :class:`StreamingWoo` yields orders parsed from freshly rendered JSON bytes, one at a
 time, from a generator: it holds no orders. :class:`DiscardingHike` takes every sale
 and keeps none. Both implement only what a WooCommerce → Hike backfill calls; anything
-else raises :class:`NotImplementedError`.
+else raises :class:`NotImplementedError`. Both may be called from several threads at once
+(a backfill may run partitions on threads): the stand-ins keep no shared state but
+:class:`DiscardingHike`'s counters, which a lock guards.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -30,7 +34,11 @@ from hikewoo_core.woo.models import WooOrder, WooRefund
 
 
 class StreamingWoo:
-    """A WooPort over ``count`` synthetic orders (order ``i`` stamped ``BASE + i`` s)."""
+    """A WooPort over ``count`` synthetic orders (order ``i`` stamped ``BASE + i`` s).
+
+    As :class:`~hikewoo_core.ports.WooPort` says: ``*_after`` inclusive, ``*_before``
+    exclusive, oldest modification first.
+    """
 
     def __init__(self, template: dict[str, Any], count: int) -> None:
         self._renderer = Renderer(template)
@@ -45,7 +53,7 @@ class StreamingWoo:
         created_before: datetime | None = None,
     ) -> Iterator[WooOrder]:
         lows = [b for b in (modified_after, created_after) if b is not None]
-        first = max(0, max((int((b - BASE).total_seconds()) for b in lows), default=0))
+        first = max(0, max((math.ceil((b - BASE).total_seconds()) for b in lows), default=0))
         for i in range(first, self.count):
             order = parse_woo_order(self._renderer.render(i))
             if created_before is not None and order.date_created_gmt >= created_before:
@@ -77,11 +85,13 @@ class DiscardingHike:
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
+        self._lock = threading.Lock()
         self.sales = 0
 
     def write_sale(self, draft: HikeSaleDraft) -> HikeSale:
-        sale_id = next(self._ids)
-        self.sales += 1
+        with self._lock:
+            sale_id = next(self._ids)
+            self.sales += 1
         return HikeSale(
             id=sale_id,
             number=f"INV-{sale_id}",
