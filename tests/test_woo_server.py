@@ -102,6 +102,27 @@ def test_oauth_failures_answer_the_real_bodies() -> None:
     assert (replay.status_code, replay.json()) == (401, real("auth_oauth_nonce_replay_401.json"))
 
 
+@requires_shared
+def test_a_non_ascii_signature_or_secret_is_refused_not_a_server_error() -> None:
+    """Found writing the benchmark server: ``hmac.compare_digest`` raises ``TypeError``
+    on ``str`` outside ASCII, so these requests got a 500 from the served fake."""
+    with server() as (api, http):
+        good = signed(f"{api}/orders")
+        forged = good.split("oauth_signature=")[0] + "oauth_signature=%C3%A9"
+        signature = http.get(forged)
+    with server(https_terminated=True) as (api, http):
+        basic = basic_auth_header("ck_test", "\u00e9")
+        secret = http.get(f"{api}/orders", headers={"Authorization": basic})
+    assert (signature.status_code, signature.json()) == (
+        401,
+        real("auth_oauth_bad_signature_401.json"),
+    )
+    assert (secret.status_code, secret.json()["code"]) == (
+        401,
+        "woocommerce_rest_authentication_error",
+    )
+
+
 def test_oauth_in_an_authorization_header() -> None:
     with server() as (api, http):
         url = f"{api}/orders"

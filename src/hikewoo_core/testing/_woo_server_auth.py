@@ -138,7 +138,7 @@ class WooServerAuth:
             if not (key and secret):
                 key, secret = _basic(headers) or ("", "")
             if key and secret and key == self.key:
-                if hmac.compare_digest(secret, self.secret):
+                if _same(secret, self.secret):
                     return AuthOutcome(user=key)
                 error = auth_error("Consumer secret is invalid.")
                 return AuthOutcome(error=error, www_authenticate=_REALM)
@@ -174,7 +174,7 @@ class WooServerAuth:
         text = string_to_sign(method, site_url, raw_query, header)
         expected = expected_signature(text, self.secret, signature_method)
         given = given_signature(params["oauth_signature"])
-        if not hmac.compare_digest(expected, given):
+        if not _same(expected, given):
             return AuthOutcome(
                 error=auth_error("Invalid signature - provided signature does not match.")
             )
@@ -208,7 +208,16 @@ class WooServerAuth:
         if known is None:
             message = "Unknown username. Check again or try your email address."
             return AuthOutcome(error=auth_error(message, "invalid_username"))
-        if not hmac.compare_digest(known, password):
+        if not _same(known, password):
             message = "The provided password is an invalid application password."
             return AuthOutcome(error=auth_error(message, "incorrect_password"))
         return AuthOutcome(user=user)
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison of two texts. ``hmac.compare_digest`` refuses ``str``
+    outside ASCII with a ``TypeError``, which would answer a request carrying a
+    non-ASCII signature or secret with a 500 instead of WooCommerce's 401."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
