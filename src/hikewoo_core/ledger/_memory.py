@@ -50,7 +50,7 @@ class MemoryLedger:
         self._refunds: dict[int, RefundLink] = {}
         self._refund_by_hike: dict[int, int] = {}
         # Intents keep their payload as JSON text: each read hands out a fresh copy.
-        self._intents: dict[str, tuple[Intent, str]] = {}
+        self._intents: dict[str, tuple[Intent, str | dict[str, str]]] = {}
         self._cursors: dict[str, str] = {}
         self._checkpoints: dict[str, str] = {}
         self._seen: dict[str, datetime] = {}
@@ -161,8 +161,16 @@ class MemoryLedger:
     # intents -------------------------------------------------------------------
 
     def _intent(self, key: str) -> Intent:
-        stored, text = self._intents[key]
-        return attrs.evolve(stored, payload=loads_json_object(text))
+        stored, saved = self._intents[key]
+        payload = dict(saved) if isinstance(saved, dict) else loads_json_object(saved)
+        return Intent(
+            key=stored.key,
+            kind=stored.kind,
+            payload=payload,
+            state=stored.state,
+            created_at=stored.created_at,
+            result_id=stored.result_id,
+        )
 
     def begin_intent(self, intent: Intent, *, fence: Fence | None = None) -> Intent:
         """Record ``intent`` as pending; if its key exists, return the stored one unchanged.
@@ -170,7 +178,7 @@ class MemoryLedger:
         The payload is stored in its JSON-safe form (see :class:`SqliteLedger`). With
         ``fence``, a holder whose lease was taken over gets a ``LeaseError``.
         """
-        text = dumps_json_object(intent.payload, what="intent payload")
+        text = _frozen_payload(intent.payload)
         with self._lock:
             self._check_fence(fence)
             if intent.key not in self._intents:
@@ -194,7 +202,7 @@ class MemoryLedger:
         self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
     ) -> None:
         """Replace the payload of a pending intent (a new attempt starts)."""
-        text = dumps_json_object(payload, what="intent payload")
+        text = _frozen_payload(payload)
         with self._lock:
             self._check_fence(fence)
             if key not in self._intents:
@@ -343,3 +351,12 @@ class MemoryLedger:
             if held is None or held[1] <= now_from(self._clock):
                 return None
             return held[0]
+
+
+def _frozen_payload(payload: Mapping[str, Any]) -> str | dict[str, str]:
+    """An intent's payload as kept: its JSON text, as :class:`SqliteLedger` keeps it
+    (every value JSON-safe or a ``PayloadError``), or, for a flat object of strings (the
+    executor's own payloads), a copy of it (the same JSON without encoding it)."""
+    if type(payload) is dict and all(type(k) is str and type(v) is str for k, v in payload.items()):
+        return dict(payload)
+    return dumps_json_object(payload, what="intent payload")
