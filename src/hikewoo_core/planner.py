@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 
 import attrs
 
@@ -180,11 +181,14 @@ def _plan_new_order(
         shown = "; ".join(f"line {i} {name!r} is a {why}" for i, name, why in bad)
         reason = f"only simple and variable products sync to Hike, refused whole: {shown}"
         return Plan((Reject(subject=subject, reason=reason, lines=tuple(bad)),))
-    refused = _unaccounted(order, subject)
+    sold = sale_lines(order)
+    refused = _unaccounted(order, subject, sold[1])
     if refused is not None:
         return Plan((refused,))
     customer, customer_note = customer_for_order(order.billing, state.existing_customer)
-    draft = hike_sale_from_woo(order, target, settings, customer, update_inventory=update_inventory)
+    draft = hike_sale_from_woo(
+        order, target, settings, customer, update_inventory=update_inventory, lines=sold
+    )
     paid = (
         f"payment {format_money(order.total, order.currency)} labelled "
         f"{settings.woo_payment_label!r}"
@@ -212,16 +216,16 @@ def _plan_new_order(
     return Plan(tuple(actions))
 
 
-def _unaccounted(order: WooOrder, subject: str) -> Reject | Mismatch | None:
+def _unaccounted(order: WooOrder, subject: str, residual: Decimal) -> Reject | Mismatch | None:
     """Refuse an order with nothing to sell, or whose lines do not add up to its total
-    (a Hike sale of it would record a payment for lines it does not have)."""
+    (``residual``: what :func:`sale_lines` leaves unexplained; a Hike sale of it would
+    record a payment for lines it does not have)."""
     if not order.line_items:
         return Reject(
             subject=subject,
             reason="the order has no line items: there is nothing to sell in Hike, and a "
             f"sale of {format_money(order.total, order.currency)} with no lines is refused",
         )
-    _, residual = sale_lines(order)
     if abs(residual) <= rounding_tolerance(order):
         return None
     lines = order.total - residual

@@ -191,8 +191,11 @@ def hike_sale_from_woo(
     customer: HikeCustomer | None,
     *,
     update_inventory: bool | None = None,
+    lines: tuple[tuple[HikeSaleLine, ...], Decimal] | None = None,
 ) -> HikeSaleDraft:
     """The Hike sale for a WooCommerce order, at the statuses the table gives.
+
+    ``lines`` is :func:`sale_lines` of the order when the caller has it already.
 
     Payments are recorded (one payment of the order total, labelled
     ``settings.woo_payment_label``) only when the money was received: payment status
@@ -211,9 +214,9 @@ def hike_sale_from_woo(
     inventory = settings.update_inventory if update_inventory is None else update_inventory
     if status.fulfilment is FulfilmentStatus.VOIDED:
         inventory = False
-    lines, residual = sale_lines(order)
+    sold, residual = sale_lines(order) if lines is None else lines
     if residual:  # tax rounding (the planner refuses anything larger): an explicit line
-        lines += (_charge_line("Rounding", residual, ZERO, 0),)
+        sold += (_charge_line("Rounding", residual, ZERO, 0),)
     return HikeSaleDraft(
         fulfilment_status=status.fulfilment,
         payment_status=status.payment,
@@ -228,7 +231,7 @@ def hike_sale_from_woo(
         external_reference=hike_sale_reference(order.id),
         do_not_update_inventory=not inventory,
         note=f"WooCommerce order #{order.number or order.id}",
-        lines=lines,
+        lines=sold,
         payments=payments,
     )
 
