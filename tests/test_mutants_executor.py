@@ -125,7 +125,10 @@ def test_rule_3_a_sale_left_by_a_dead_attempt_is_adopted_and_brought_to_the_stat
         hike_fulfilment=F.COMPLETED,
         hike_payment=P.PAID,
         hike_modified_at=sale.modified_at,
+        woo_modified_gmt=now.woo_modified_gmt,  # the create is the plan's only write:
+        woo_fingerprint=now.seen,  # its link marks the order seen as read
     )
+    assert now.seen is not None
 
 
 def test_rule_3_an_adopted_sale_already_in_the_wanted_status_is_not_written_again(

@@ -894,7 +894,10 @@ def create(
     customer: HikeCustomer | None = None,
     settings: SyncSettings = SETTINGS,
     update_inventory: bool | None = None,
+    last: bool = True,
 ) -> CreateHikeSale:
+    """The create the planner should make; ``last``: no write follows it, so its link
+    marks the order seen (``seen`` is the order's fingerprint)."""
     if customer is None:
         customer = HikeCustomer(first_name="Ada", last_name="Lovelace", email="ada@example.com")
     return CreateHikeSale(
@@ -907,6 +910,7 @@ def create(
         draft=hike_sale_from_woo(
             order, status, settings, customer, update_inventory=update_inventory
         ),
+        seen=woo_fingerprint(order) if last else None,
     )
 
 
@@ -1097,6 +1101,7 @@ def test_rule_1_4_a_new_refunded_order_syncs_each_refund_with_its_sales_stock_fl
             status,
             reason + ("stock untouched" if no_stock else "stock deducted"),
             update_inventory=update_inventory,
+            last=False,  # its refund sale follows
         )
         assert plan_new(order, [refund], update_inventory=update_inventory) == (
             sale,
@@ -1170,3 +1175,18 @@ def test_rule_1_2_every_line_woocommerce_lacks_is_named_comma_separated() -> Non
     assert action.reason.endswith(
         "; no WooCommerce product for 'Mug (MUG)', 'Tea (TEA)': written as named fee lines"
     )
+
+
+def test_rule_1_9_a_create_marks_the_order_seen_only_when_no_write_follows_it() -> None:
+    """The create's link marks the order seen as read (saving the ledger a write) only
+    when it is the plan's last write: a new order first seen refunded is created, then
+    its refund sales; were it marked seen by the create, a crash before the refund sales
+    would leave them unplanned for ever (the next read would look unchanged)."""
+    order = new_order("refunded", (78, "25.00"))
+    actions = plan_new(order, refunds=[woo_refund(78, "25.00")], manual=True)
+    assert [type(a) for a in actions] == [CreateHikeSale, CreateHikeRefundSale]
+    assert actions[0].seen is None
+    held = new_order("completed", (78, "5.00"))  # a partial refund is held: no write
+    alone = plan_new(held, refunds=[woo_refund(78, "5.00")], manual=True)
+    assert [type(a) for a in alone] == [CreateHikeSale, Skip]
+    assert alone[0].seen == woo_fingerprint(held)

@@ -326,6 +326,9 @@ class Executor:
             hike_fulfilment=sale.fulfilment_status,
             hike_payment=sale.payment_status,
             hike_modified_at=sale.modified_at,
+            # The plan's last write: the order is seen as read (see CreateHikeSale.seen).
+            woo_modified_gmt=None if write.seen is None else write.woo_modified_gmt,
+            woo_fingerprint=write.seen,
         )
 
     @staticmethod

@@ -65,12 +65,18 @@ class Write(Action):
 
 @attrs.frozen(kw_only=True)
 class CreateHikeSale(Write):
-    """Create the Hike sale for a WooCommerce order."""
+    """Create the Hike sale for a WooCommerce order.
+
+    ``seen`` is the order's fingerprint when this create is the plan's last write: the
+    link it records then marks the order seen as read (its whole plan is applied once
+    the create is), which saves the ledger a second write.
+    """
 
     woo_order_id: int
     woo_status: str
     woo_modified_gmt: datetime
     draft: HikeSaleDraft
+    seen: str | None = None
 
     verb: ClassVar[str] = "create Hike sale for"
 

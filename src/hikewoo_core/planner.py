@@ -34,6 +34,7 @@ from .plan import (
     Skip,
     UpdateHikeSale,
     UpdateWooOrder,
+    Write,
 )
 from .ports import Link, RefundLink
 from .refunds import refunds_to_sync, remaining_refundable
@@ -197,23 +198,25 @@ def _plan_new_order(
     )
     historical = "manual historical sync; " if manual else ""
     inventory = "stock deducted" if not draft.do_not_update_inventory else "stock untouched"
-    actions: list[Action] = [
-        CreateHikeSale(
-            subject=subject,
-            reason=(
-                f"{historical}{woo_status!r} maps to {target}; {paid}; {customer_note}; {inventory}"
-            ),
-            key=f"hike-sale:woo:{order.id}",
-            woo_order_id=order.id,
-            woo_status=woo_status,
-            woo_modified_gmt=order.date_modified_gmt,
-            draft=draft,
-        )
-    ]
+    follow: list[Action] = []
     if state.refunds or woo_status == "refunded":
-        actions += _refund_actions(state, settings, subject, draft.do_not_update_inventory)
+        follow = _refund_actions(state, settings, subject, draft.do_not_update_inventory)
     # else: no refund to sync or hold, nothing to reconcile (the common case, skipped)
-    return Plan(tuple(actions))
+    last = not any(isinstance(a, Write) for a in follow)
+    create = CreateHikeSale(
+        subject=subject,
+        reason=(
+            f"{historical}{woo_status!r} maps to {target}; {paid}; {customer_note}; {inventory}"
+        ),
+        key=f"hike-sale:woo:{order.id}",
+        woo_order_id=order.id,
+        woo_status=woo_status,
+        woo_modified_gmt=order.date_modified_gmt,
+        draft=draft,
+        # The create is the plan's last write: its link marks the order seen as read.
+        seen=woo_fingerprint(order) if last else None,
+    )
+    return Plan((create, *follow))
 
 
 def _unaccounted(order: WooOrder, subject: str, residual: Decimal) -> Reject | Mismatch | None:
