@@ -44,7 +44,7 @@ from .backfill import BackfillReport, Partition, Progress, run_backfill
 from .errors import ApiError, UnsupportedProductError, describe
 from .executor import Applied, Executor
 from .hike.models import FulfilmentStatus, HikeSale
-from .plan import CreateWooRefund, Plan, Reject, UpdateWooOrder, stock_impact
+from .plan import CreateHikeSale, CreateWooRefund, Plan, Reject, UpdateWooOrder, stock_impact
 from .planner import (
     HikeSaleState,
     WooOrderState,
@@ -256,7 +256,8 @@ class Syncer:
             ):
                 plan = self._plan_order(self.woo_order_state(order), manual, update_inventory)
             applied = self.apply(plan, fence)
-            self._mark_seen(order)
+            if not _seen_by_create(plan, applied):
+                self._mark_seen(order)
         return SyncReport(plan=plan, applied=applied)
 
     def _plan_order(
@@ -653,3 +654,14 @@ class Syncer:
             closure = self.hike.read_register_closure(sale.register_closure_id)
         check_serial_entry(sale, line_index, serial_numbers, product=product, closure=closure)
         return self.hike.write_serial_numbers(sale_id, line_index, serial_numbers)
+
+
+def _seen_by_create(plan: Plan, applied: Sequence[Applied]) -> bool:
+    """Whether the plan was one create, applied now, whose link already marks the order
+    seen (:attr:`~hikewoo_core.plan.CreateHikeSale.seen`): nothing is left to mark."""
+    writes = plan.writes
+    return (
+        len(writes) == len(applied) == 1
+        and isinstance(writes[0], CreateHikeSale)
+        and writes[0].seen is not None
+    )
