@@ -592,8 +592,9 @@ class Syncer:
         runs over any number of orders in flat memory and resumes after an interruption.
 
         The range is split into partitions run on ``concurrency`` threads (8 by default;
-        1 runs it as one partition, in this thread); a rerun of the same range keeps the
-        split of the first run, so it resumes every partition from its checkpoint. The
+        1 runs a range not begun before as one partition, in this thread); a rerun of the
+        same range keeps the split of the first run, whatever its ``concurrency``, so it
+        resumes every partition from its checkpoint. The
         report and the ``progress`` callback cover the whole range; the callback is
         called from the worker threads, one at a time. Every order is synced once,
         whatever thread meets it (see :mod:`hikewoo_core._backfill_pool`). To spread a
