@@ -1,7 +1,8 @@
 """Parse WooCommerce JSON into models and dump models back to JSON (pure).
 
-``parse_*`` accept a decoded ``dict`` or raw ``bytes``/``str`` (decoded with
-``loads=``, :func:`json.loads` by default, so a caller can pass ``orjson.loads``).
+``parse_*`` accept a decoded ``dict`` or raw ``bytes``/``str``, decoded with ``loads=``
+(by default orjson when the ``fast`` extra is installed, else :func:`json.loads`; both
+give the same results, see :mod:`hikewoo_core._json`).
 Any problem raises :class:`~hikewoo_core.PayloadError` listing every problem with
 its JSON path; nothing else escapes.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
 import cattrs
 
 from .._convert import (
@@ -24,7 +26,23 @@ from .._convert import (
 from .._unreadable import Unreadable, unreadable
 from ..errors import PayloadError
 from ..money import format_money
-from .models import ItemRef, WooError, WooLineItem, WooOrder, WooProduct, WooRefund, WooStatus
+from .models import (
+    ItemRef,
+    WooAddress,
+    WooCouponLine,
+    WooError,
+    WooFeeLine,
+    WooImage,
+    WooLineItem,
+    WooLineTax,
+    WooMeta,
+    WooOrder,
+    WooProduct,
+    WooRefund,
+    WooShippingLine,
+    WooStatus,
+    WooTaxLine,
+)
 
 __all__ = [
     "dump_woo_order",
@@ -69,6 +87,11 @@ def _order_breaches(order: dict[str, Any]) -> list[tuple[str, str]]:
     lines = order.get("line_items")
     if not isinstance(lines, (list, tuple)):  # as the converters read arrays and objects
         return []
+    try:  # the common case, at C speed: no quantity below 0 (a NaN, a negative: below)
+        if min([line["quantity"] for line in lines], default=0) >= 0:
+            return []
+    except (KeyError, TypeError):  # not an object, no quantity, not a number: below
+        pass
     return [
         (f"$.line_items[{index}].quantity", f"expected a quantity of 0 or more, got {quantity}")
         for index, line in enumerate(lines)
@@ -82,7 +105,44 @@ def _hooks(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(WooStatus | str, str)
 
 
-_CONVERTERS: Converters = build_converters({}, _hooks, checks={WooOrder: _order_breaches})
+#: The keys WooCommerce sends in every order (REST API v3: the docs examples and the 273
+#: orders of a live 10.0.2 store all have them), read in one go by the fast path. Left
+#: out: those of recent versions or of plugins (``image``, ``parent_name``, ``composite_*``,
+#: ``bundled_*``, ``currency_symbol``, ``payment_url``, ``is_editable``, ``needs_*``,
+#: ``display_key``, ``display_value``, ``rate_percent``), and an address's ``email`` and
+#: ``phone`` (a shipping address may have neither). An object that lacks one is read
+#: key by key instead: only slower (about 0.5 µs), never read differently.
+_NEWER_ORDER_KEYS = {"currency_symbol", "payment_url", "is_editable", "needs_payment",
+                     "needs_processing"}  # fmt: skip
+_ALWAYS_SENT: dict[type, tuple[str, ...]] = {
+    WooOrder: tuple(
+        a.name
+        for a in attrs.fields(WooOrder)
+        if a.default is not attrs.NOTHING and a.name not in _NEWER_ORDER_KEYS
+    ),
+    WooLineItem: (
+        "name", "variation_id", "tax_class", "subtotal", "subtotal_tax", "total_tax", "taxes",
+        "meta_data", "sku", "price",
+    ),
+    WooAddress: (
+        "first_name", "last_name", "company", "address_1", "address_2", "city", "state",
+        "postcode", "country",
+    ),
+    WooMeta: ("id", "value"),
+    WooLineTax: ("total", "subtotal"),
+    WooImage: ("id", "src"),
+    WooTaxLine: (
+        "rate_code", "rate_id", "label", "compound", "tax_total", "shipping_tax_total",
+        "meta_data",
+    ),
+    WooShippingLine: ("method_title", "method_id", "total", "total_tax", "taxes", "meta_data"),
+    WooFeeLine: ("name", "tax_class", "tax_status", "total", "total_tax", "taxes", "meta_data"),
+    WooCouponLine: ("code", "discount", "discount_tax", "meta_data"),
+}  # fmt: skip
+
+_CONVERTERS: Converters = build_converters(
+    {}, _hooks, checks={WooOrder: _order_breaches}, sent=_ALWAYS_SENT
+)
 
 
 def parse_woo_order(data: Any, *, loads: JsonLoads | None = None) -> WooOrder:
@@ -97,13 +157,15 @@ def parse_woo_order(data: Any, *, loads: JsonLoads | None = None) -> WooOrder:
     (True, Decimal('9.50'), 'UTC')
     """
     payload = decode_json(data, loads, what="WooCommerce order")
-    return _CONVERTERS.structure(payload, WooOrder, what="WooCommerce order")
+    owned = payload is not data  # decoded here: the order may keep parts of it
+    return _CONVERTERS.structure(payload, WooOrder, what="WooCommerce order", owned=owned)
 
 
 def parse_woo_refund(data: Any, *, loads: JsonLoads | None = None) -> WooRefund:
     """Parse one refund (``/orders/<id>/refunds/<refund_id>``)."""
     payload = decode_json(data, loads, what="WooCommerce refund")
-    return _CONVERTERS.structure(payload, WooRefund, what="WooCommerce refund")
+    owned = payload is not data
+    return _CONVERTERS.structure(payload, WooRefund, what="WooCommerce refund", owned=owned)
 
 
 def parse_woo_error(data: Any, *, loads: JsonLoads | None = None) -> WooError:
@@ -112,15 +174,18 @@ def parse_woo_error(data: Any, *, loads: JsonLoads | None = None) -> WooError:
     return _CONVERTERS.structure(payload, WooError, what="WooCommerce error")
 
 
-def _parse_list(data: Any, loads: JsonLoads | None, cls: type[Any], what: str) -> list[Any]:
+def _parse_list(
+    data: Any, loads: JsonLoads | None, cls: type[Any], what: str, *, owned: bool = False
+) -> list[Any]:
     payload = decode_json(data, loads, what=what)
+    owned = owned or payload is not data
     if not isinstance(payload, list):
         raise PayloadError([("$", f"expected a JSON array, got {describe(payload)}")], what=what)
     items: list[Any] = []
     problems: list[tuple[str, str]] = []
     for index, item in enumerate(payload):
         try:
-            items.append(_CONVERTERS.structure(item, cls, what=what))
+            items.append(_CONVERTERS.structure(item, cls, what=what, owned=owned))
         except PayloadError as exc:
             problems.extend((f"$[{index}]{p[1:]}", m) for p, m in exc.problems)
     if problems:
@@ -138,13 +203,14 @@ def parse_woo_orders_tolerant(
     """
     what = "WooCommerce order"
     payload = decode_json(data, loads, what="WooCommerce order list")
+    owned = payload is not data
     if not isinstance(payload, list):
         problem = ("$", f"expected a JSON array, got {describe(payload)}")
         raise PayloadError([problem], what="WooCommerce order list")
     items: list[WooOrder | Unreadable] = []
     for item in payload:
         try:
-            items.append(_CONVERTERS.structure(item, WooOrder, what=what))
+            items.append(_CONVERTERS.structure(item, WooOrder, what=what, owned=owned))
         except PayloadError as exc:
             items.append(unreadable("woo", item, "id", "date_modified_gmt", exc))
     return items
@@ -266,9 +332,10 @@ def parse_woo_products(data: Any, *, loads: JsonLoads | None = None) -> list[Woo
     """Parse a list of products (``GET /products``); problems are reported for every item."""
     what = "WooCommerce product list"
     payload = decode_json(data, loads, what=what)
+    owned = payload is not data
     if isinstance(payload, list):
         payload = [_product_payload(item) for item in payload]
-    return _parse_list(payload, None, WooProduct, what)
+    return _parse_list(payload, None, WooProduct, what, owned=owned)
 
 
 def dump_woo_product(product: WooProduct) -> dict[str, Any]:

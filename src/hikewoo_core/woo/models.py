@@ -16,6 +16,7 @@ from typing import Any, NewType
 
 import attrs
 
+from .._fastgen import deferred
 from ..money import ZERO
 
 __all__ = [
@@ -116,6 +117,19 @@ class WooLineItem:
 
     ``composite_*`` and ``bundled_*`` are filled when the Composite Products or
     Product Bundles extensions are active.
+
+    ``taxes`` and ``image`` are *checked* when the line is parsed and *built* when first
+    read: nothing in the sync reads them, and building them is a tenth of the time a
+    100-line order takes to build from its JSON. Only the building waits: a malformed
+    tax or image is a :class:`~hikewoo_core.PayloadError` from the parser, with its JSON
+    path (``$.line_items[1].taxes[0].total``), as for every other field, so a line that
+    parsed always reads. Until the first read the line keeps the JSON of the two fields,
+    which the parser decoded itself from the bytes or text it was given; from a ``dict``
+    (that the caller may change afterwards) they are built at once. Nothing else
+    changes: they read as a ``WooImage | None`` and a ``tuple[WooLineTax, ...]``, and
+    equality, hashing, ``repr``, pickling, copying, :func:`attrs.evolve`, cattrs and
+    :func:`~hikewoo_core.woo.dump_woo_order` see the built values. A read costs about
+    0.2 µs more than that of another field (a descriptor), plus the building, once.
     """
 
     id: int
@@ -143,6 +157,9 @@ class WooLineItem:
     def meta(self, key: str, default: Any = None) -> Any:
         """The value of the first ``meta_data`` entry named ``key``."""
         return _meta(self.meta_data, key, default)
+
+
+deferred(WooLineItem, "taxes", "image")
 
 
 @attrs.frozen(kw_only=True)
