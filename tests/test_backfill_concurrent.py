@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hikewoo_core import ConfigurationError, Partition, Progress, SqliteLedger, partitions
-from hikewoo_core._backfill_pool import PARTS_PER_THREAD, split_name
+from hikewoo_core._backfill_pool import PARTS
 
 from ._world import World, make_world
 from .test_backfill import Crash, history
@@ -54,12 +54,11 @@ def test_a_concurrent_backfill_syncs_every_order_once_and_reports_the_whole_rang
     assert [p.done for p in seen] == sorted(p.done for p in seen)
     assert seen[-1].done == 60
     assert {p.total for p in seen} == {60}
-    # The split is recorded, and every part has its own checkpoint.
-    assert w.ledger.get_checkpoint(split_name(report.partition)) == {"parts": 4 * PARTS_PER_THREAD}
-    assert len(part_names(w)) == 4 * PARTS_PER_THREAD
+    # Every part has its own checkpoint.
+    assert part_names(w) == {p.name for p in partitions(after, before, PARTS)}
 
 
-def test_a_rerun_keeps_the_first_split_whatever_its_concurrency() -> None:
+def test_every_run_of_a_range_splits_it_alike_whatever_its_concurrency() -> None:
     w = make_world()
     after, before = history(w, 40)
 
@@ -72,13 +71,13 @@ def test_a_rerun_keeps_the_first_split_whatever_its_concurrency() -> None:
 
     with pytest.raises(Crash):
         w.syncer.backfill(after, before, concurrency=3, checkpoint_every=2, progress=stop_at(10))
-    parts = {p.name for p in partitions(after, before, 3 * PARTS_PER_THREAD)}
+    parts = {p.name for p in partitions(after, before, PARTS)}
     assert part_names(w) <= parts
     assert part_names(w)  # some part checkpointed before the interruption
     report = w.resync().backfill(after, before, concurrency=2)
     assert report.complete
     assert report.resumed_from > 0
-    assert part_names(w) == parts  # the same partitions, none of a split in 2 x 4
+    assert part_names(w) == parts  # the same partitions resumed
     once_each(w, 40)
     assert w.syncer.backfill(after, before, concurrency=1).complete  # and complete it stays
 
@@ -99,7 +98,6 @@ def test_a_range_begun_in_one_partition_stays_in_one() -> None:
     again = w.resync().backfill(after, before, concurrency=8)
     assert (again.complete, again.resumed_from) == (True, 5)
     assert part_names(w) == {whole.name}
-    assert w.ledger.get_checkpoint(split_name(whole)) == {"parts": 1}
     once_each(w, 12)
 
 
@@ -160,14 +158,13 @@ def test_a_worker_killed_mid_write_then_resumed_syncs_every_order_once(
     once_each(w, 30)
 
 
-def test_a_dry_run_records_no_split_and_no_checkpoint() -> None:
+def test_a_dry_run_records_no_checkpoint() -> None:
     w = make_world()
     after, before = history(w, 10)
     report = w.syncer.backfill(after, before, dry_run=True, concurrency=4)
     assert (report.created, report.dry_run) == (10, True)
     assert w.hike.sales() == []
     assert part_names(w) == set()
-    assert w.ledger.get_checkpoint(split_name(report.partition)) is None
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "8"])
@@ -198,4 +195,3 @@ def test_backfill_partition_still_runs_one_part_for_an_orchestrator() -> None:
     assert sum(r.created for r in reports) == 20
     assert all(r.complete for r in reports)
     once_each(w, 20)
-    assert w.ledger.get_checkpoint(split_name(reports[0].partition)) is None

@@ -7,14 +7,17 @@ checkpoint, its own failures. Partitions share nothing but the ledger, whose per
 leases keep every order synced once whichever thread (or process) meets it, and an
 order belongs to exactly one partition (by its creation date, which never changes).
 
-- **The split is kept.** The number of parts is recorded in the ledger the first time a
-  range is backfilled (``backfill-split:<after>/<before>``), and every later run of the
-  same range uses it, whatever its ``concurrency``: the partitions, and so their
-  checkpoints, stay the same. A range first run by 0.1 (one checkpoint, no split
-  record) stays in one part.
-- **More parts than threads.** The range is cut in ``concurrency`` x
-  :data:`PARTS_PER_THREAD` parts of equal length, taken by the threads as they come
-  free, so a busy month does not keep one thread working while the others wait.
+- **The same split for every run.** A range is cut into :data:`PARTS` partitions of
+  equal length whatever the ``concurrency`` (at most :data:`PARTS` threads are used),
+  so every run of a range, in any process and with any ``concurrency``, resumes the
+  same partitions from their checkpoints; nothing about the split is stored, so two
+  processes starting a range at once cannot disagree on it. More parts than threads
+  keep the threads busy: a busy month does not keep one thread working while the
+  others wait. ``concurrency=1`` runs a range as one partition, in the calling thread,
+  and so does every run of a range begun as one partition (by 0.1, by
+  ``concurrency=1`` or by :meth:`~hikewoo_core.Syncer.backfill_partition`); a range
+  run both ways is read again, and no order synced twice (the ledger's links say
+  which are done).
 - **One progress stream.** The callback sees the whole range's progress (the sum over
   its parts), from one thread at a time.
 - **A failure stops the job, not the checkpoints.** When a partition raises (the store
@@ -44,35 +47,21 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from .sync import Syncer
 
-__all__ = ["DEFAULT_CONCURRENCY", "PARTS_PER_THREAD", "run_concurrently"]
+__all__ = ["DEFAULT_CONCURRENCY", "PARTS", "run_concurrently", "split"]
 
 #: Partitions run at once by :meth:`~hikewoo_core.Syncer.backfill` by default: each
 #: keeps one request in flight, as many as the clients' default read-ahead.
 DEFAULT_CONCURRENCY = 8
-#: Parts per thread when a range is first split (see the module docstring).
-PARTS_PER_THREAD = 4
+#: The partitions of a range run concurrently (see the module docstring).
+PARTS = 32
 
 
-def split_name(whole: Partition) -> str:
-    """The ledger checkpoint that keeps how a range was split."""
-    return "backfill-split:" + whole.name.removeprefix("backfill:")
-
-
-def split(
-    syncer: Syncer, whole: Partition, concurrency: int, *, dry_run: bool
-) -> tuple[Partition, ...]:
-    """The parts of ``whole``: as recorded by the first run, or a new split (recorded)."""
-    ledger = syncer.ledger
-    kept = ledger.get_checkpoint(split_name(whole)) or {}
-    parts = kept.get("parts")
-    if type(parts) is not int or parts < 1:
-        begun_whole = ledger.get_checkpoint(whole.name) is not None
-        parts = 1 if concurrency == 1 or begun_whole else concurrency * PARTS_PER_THREAD
-        if not dry_run:
-            ledger.set_checkpoint(split_name(whole), {"parts": parts})
-    if parts == 1:
+def split(syncer: Syncer, whole: Partition, concurrency: int) -> tuple[Partition, ...]:
+    """The parts of ``whole``: itself for ``concurrency=1`` or a range begun as one
+    partition, else :data:`PARTS` parts of equal length (the same for every run)."""
+    if concurrency == 1 or syncer.ledger.get_checkpoint(whole.name) is not None:
         return (whole,)
-    return partitions(whole.after, whole.before, parts)
+    return partitions(whole.after, whole.before, PARTS)
 
 
 class _ProgressStream:
@@ -90,6 +79,13 @@ class _ProgressStream:
         self._done: dict[str, int] = {}
         self._resumed: dict[str, int] = {}
         self._started = clock()
+
+    def seed(self, runs: Sequence[_Run]) -> None:
+        """Count what every part had done before this run (a complete part reports no
+        progress of its own)."""
+        for run in runs:
+            self._done[run.partition.name] = run.done
+            self._resumed[run.partition.name] = run.resumed
 
     def __call__(self, part: Progress) -> None:
         with self._lock:
@@ -126,11 +122,13 @@ def run_concurrently(
     stream = None if progress is None else _ProgressStream(whole, total, progress, clock)
     stop = threading.Event()
     runs: list[_Run] = []
-    for part in split(syncer, whole, concurrency, dry_run=dry_run):
+    for part in split(syncer, whole, concurrency):
         run = start_run(syncer, part, dry_run=dry_run, update_inventory=update_inventory)
         run.every, run.progress, run.clock = checkpoint_every, stream, clock
         run.stopping = stop.is_set
         runs.append(run)
+    if stream is not None:
+        stream.seed(runs)
     if len(runs) == 1:
         runs[0].total = total
         runs[0].go()
@@ -148,6 +146,8 @@ def _go_all(runs: Sequence[_Run], threads: int, stop: threading.Event) -> None:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         except BaseException:  # KeyboardInterrupt while waiting
             stop.set()
+            for future in futures:
+                future.cancel()  # parts not started never start
             raise
         for future in done:
             error = future.exception()

@@ -129,7 +129,12 @@ def partitions(
             raise ConfigurationError("n must be at least 1")
         step = (before - after) / n
         bounds = [after + step * i for i in range(n)] + [before]
-        bounds = [b.replace(microsecond=0) if 0 < i < n else b for i, b in enumerate(bounds)]
+        # Inner bounds on whole seconds, never outside the range (a part shorter than a
+        # second would otherwise start before ``after``).
+        bounds = [
+            min(max(b.replace(microsecond=0), after), before) if 0 < i < n else b
+            for i, b in enumerate(bounds)
+        ]
     count = len(bounds) - 1
     return tuple(
         Partition(bounds[i], bounds[i + 1], i, count)
@@ -369,17 +374,22 @@ class _Run:
         if self._state.get("complete") and not self.failed:
             self.complete = True
             return
+        if self.stopping():  # another part failed before this one began
+            return
         self.started = self.clock()
         scanned = bool(self._state.get("scanned"))  # 0.1 wrote no "scanned"
         for _ in range(_MAX_PASSES if not scanned else 0):
             found = self.scan()
             if self.stopping():
-                self.save(complete=False, scanned=False)
+                self.save(complete=False, scanned=False, restart=bool(self.unidentified))
                 return
             if found == 0:  # a pass found nothing new: no order is left behind
                 scanned = True
                 break
         self.retry_failed()
+        if self.stopping():
+            self.save(complete=False, scanned=scanned, restart=bool(self.unidentified))
+            return
         self.complete = scanned and not self.failed and not self.unidentified
         # An order without a readable id can be met again only by reading the partition
         # again: the next run starts it over.
@@ -436,6 +446,8 @@ class _Run:
     def retry_failed(self) -> None:
         """Read again, by id, every order that failed (in this run or an earlier one)."""
         for order_id in sorted(self.failed):
+            if self.stopping():
+                return
             try:
                 order = self.syncer.woo.read_order(order_id)
             except ApiError as exc:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 import attrs
 
 from ._clock import Clock, aware_utc, system_clock
 
-__all__ = ["Call", "HttpFault", "HttpFaults", "PortRecorder", "Stamper"]
+__all__ = ["Call", "HttpFault", "HttpFaults", "PortRecorder", "Stamper", "locked"]
 
 _log = logging.getLogger("hikewoo_core.testing")
 
@@ -35,6 +36,26 @@ class _Fault:
     exc: BaseException
     after_write: bool = False
     commit_after: float | None = None
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Self = TypeVar("_Self", bound="PortRecorder")
+
+
+def locked(
+    method: Callable[Concatenate[_Self, _P], _R],
+) -> Callable[Concatenate[_Self, _P], _R]:
+    """Run a fake's method under its lock, as every port call runs: a test that changes
+    the store from another thread (a backfill's progress callback runs on a worker
+    thread) waits for the port call under way instead of being lost in it."""
+
+    def run(self: _Self, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._port_lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(run, method)  # name and docstring
+    return run
 
 
 class PortRecorder:

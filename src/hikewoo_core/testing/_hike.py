@@ -29,6 +29,7 @@ from ..hike.models import (
 from ..money import ZERO
 from ..serials import check_serial_entry
 from ._clock import Clock, aware_utc
+from ._faults import locked
 from ._hike_store import HikeStore, money, not_found
 
 __all__ = ["DEFAULT_REFERENCE_LOOKBACK", "DEFAULT_SALES_LOOKBACK", "FakeHike"]
@@ -115,25 +116,30 @@ class FakeHike(HikeStore):
         self.reference_lookback = reference_lookback
 
     # ---------------------------------------------------------- inspection
+    @locked
     def sales(self) -> list[HikeSale]:
         """Every sale, refund sales included, by id."""
         self.commit_due()
         return [self._sales[k] for k in sorted(self._sales)]
 
+    @locked
     def sale(self, sale_id: int) -> HikeSale:
         """One sale; unknown id: ``ApiError(404)``."""
         self.commit_due()
         return self._sale(sale_id)
 
     # ------------------------------------------------------------ registers
+    @locked
     def open_register(self, register_id: int) -> HikeRegisterClosure:
         """Open a register: a new closure starts. Already open: :class:`RuleViolation`."""
         return self._open_register(register_id)
 
+    @locked
     def close_register(self, register_id: int) -> HikeRegisterClosure:
         """Close a register (irreversible): its closure gets ``closed_at`` and locks serials."""
         return self._close_register(register_id)
 
+    @locked
     def add_register(self, name: str, outlet_id: int = 1) -> HikeRegister:
         """Add a register to an outlet. It starts **closed**: call :meth:`open_register`."""
         if outlet_id not in self._outlets:
@@ -142,6 +148,7 @@ class FakeHike(HikeStore):
         self._registers[register.id] = register
         return register
 
+    @locked
     def current_closure(self, register_id: int) -> HikeRegisterClosure | None:
         """The open closure of a register, or ``None`` when it is closed."""
         self._register(register_id)
@@ -149,6 +156,7 @@ class FakeHike(HikeStore):
         return None if closure_id is None else self._closures[closure_id]
 
     # ------------------------------------------------- products, customers
+    @locked
     def add_product(
         self,
         sku: str,
@@ -174,6 +182,7 @@ class FakeHike(HikeStore):
         self._products[sku] = product
         return product
 
+    @locked
     def product(self, sku: str) -> HikeProduct:
         """The product with this SKU; unknown SKU: ``ApiError(404)`` (never ``KeyError``)."""
         product = self._products.get(sku)
@@ -181,10 +190,12 @@ class FakeHike(HikeStore):
             raise not_found("product with SKU", sku)
         return product
 
+    @locked
     def stock(self, sku: str) -> int:
         """Units on hand of a product (may go negative, as in Hike)."""
         return self.product(sku).stock
 
+    @locked
     def add_customer(self, first_name: str, last_name: str, email: str) -> HikeCustomer:
         """Add a customer; an email already used (any case) raises :class:`ValueError`."""
         if self._customer_by_email(email) is not None:
@@ -193,18 +204,22 @@ class FakeHike(HikeStore):
             HikeCustomer(first_name=first_name, last_name=last_name, email=email)
         )
 
+    @locked
     def customers(self) -> list[HikeCustomer]:
         """Every customer, by id."""
         return [self._customers[k] for k in sorted(self._customers)]
 
+    @locked
     def outlets(self) -> list[HikeOutlet]:
         """Every outlet, by id."""
         return [self._outlets[k] for k in sorted(self._outlets)]
 
+    @locked
     def products(self) -> list[HikeProduct]:
         """Every product, by id."""
         return sorted(self._products.values(), key=lambda p: p.id)
 
+    @locked
     def register_closures(self) -> list[HikeRegisterClosure]:
         """Every register closure (each opening of a register), by id."""
         return [self._closures[k] for k in sorted(self._closures)]
@@ -221,6 +236,7 @@ class FakeHike(HikeStore):
         return serve_hike(self, **options)
 
     # --------------------------------------------------------- cashier side
+    @locked
     def record_sale(
         self,
         lines: Sequence[tuple[str, int, Decimal | str]],
@@ -282,6 +298,7 @@ class FakeHike(HikeStore):
         )
         return self._create_sale(draft)
 
+    @locked
     def void_sale(self, sale_id: int) -> HikeSale:
         """Void a sale at the POS (Voided/Voided), restocking it. Voided or refunded: refused."""
         sale = self._sale(sale_id)
@@ -289,6 +306,7 @@ class FakeHike(HikeStore):
             raise RuleViolation(f"sale {sale.number} is {sale.fulfilment_status.value}")
         return self._set_status(sale_id, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED, None)
 
+    @locked
     def refund_sale(
         self,
         sale_id: int,

@@ -23,6 +23,7 @@ from ..woo.models import (
     WooStatus,
 )
 from ._clock import Clock, aware_utc
+from ._faults import locked
 from ._woo_rules import already_trashed, product_not_found, rest_order, seed_totals
 from ._woo_store import TieOrder, WooStore
 
@@ -123,6 +124,7 @@ class FakeWooCommerce(WooStore):
         )
 
     # ------------------------------------------------------ contract helpers
+    @locked
     def add_order(self, payload: Mapping[str, Any]) -> int:
         """Seed an order given in the REST *response* form; return its id.
 
@@ -198,10 +200,12 @@ class FakeWooCommerce(WooStore):
         self._refund_ids.update(refund_ids)
         return order_id
 
+    @locked
     def add_refund(self, order_id: int, payload: Mapping[str, Any]) -> int:
         """Create a refund from a REST create-refund body (rules of :meth:`write_refund`)."""
         return self._refund(order_id, payload).id
 
+    @locked
     def set_status(self, order_id: int, status: str) -> WooOrder:
         """Change an order's status as wp-admin would; returns the order.
 
@@ -218,20 +222,24 @@ class FakeWooCommerce(WooStore):
         order, refund = self._transition(order, status, stamp)
         return self._commit(order, refund, stamp)
 
+    @locked
     def get_order(self, order_id: int) -> dict[str, Any]:
         """The order in its REST JSON form (``GET /orders/<id>``), ``refunds`` included."""
         return rest_order(self._get(order_id))
 
+    @locked
     def orders(self) -> list[WooOrder]:
         """Every order in the store (trashed ones too), by id."""
         self.commit_due()
         return [self._orders[k] for k in sorted(self._orders)]
 
+    @locked
     def refunds(self, order_id: int) -> list[WooRefund]:
         """The refunds of an order, oldest first (by id)."""
         self._get(order_id)
         return list(self._refunds[order_id])
 
+    @locked
     def add_product(
         self,
         sku: str | None,
@@ -282,10 +290,12 @@ class FakeWooCommerce(WooStore):
         )
         return self._catalogue.add(product)
 
+    @locked
     def products(self) -> list[WooProduct]:
         """Every product in the catalogue, by id."""
         return self._catalogue.all()
 
+    @locked
     def product(self, product_id: int) -> WooProduct:
         """The product with this id (``GET /products/<id>``); unknown: the real 404."""
         found = self._catalogue.get(product_id)
@@ -293,6 +303,7 @@ class FakeWooCommerce(WooStore):
             raise product_not_found()
         return found
 
+    @locked
     def add_meta(self, order_id: int, key: str, value: Any) -> WooOrder:
         """Append a ``meta_data`` entry (like ``add_meta_data``; duplicates allowed)."""
         order = self._get(order_id)
@@ -300,6 +311,7 @@ class FakeWooCommerce(WooStore):
         meta = (*order.meta_data, WooMeta(key=key, value=value, id=self._new_meta_id()))
         return self._commit(attrs.evolve(order, meta_data=meta), None, stamp)
 
+    @locked
     def delete_order(self, order_id: int, *, force: bool = False) -> None:
         """Move an order to the trash (``DELETE /orders/<id>``); trashed twice: 410.
 
