@@ -123,7 +123,8 @@ def test_the_link_is_followed_with_a_fresh_nonce() -> None:
         return page_response([order_json(1)], total=None, pages=None, link=link)
 
     async def scenario() -> tuple[list[int], list[httpx.Request]]:
-        client, seen = mock(answer, "http://shop.test")
+        # one page at a time (no speculative pages): the requests are exactly the Link's
+        client, seen = mock(answer, "http://shop.test", max_concurrency=1)
         return [o.id async for o in client.iter_orders(per_page=1)], seen
 
     ids, seen = run(scenario())

@@ -70,10 +70,15 @@ if not any(isinstance(f, RedactHttpxLogs) for f in _httpx_logger.filters):
 
 def _build(client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
     # httpx replaces a URL's own query when params= is given: merge instead, so a URL
-    # such as ``index.php?rest_route=/wc/v3/orders`` keeps its query.
-    url = httpx.URL(request.url)
-    if request.params:
-        url = url.copy_merge_params(request.params)
+    # such as ``index.php?rest_route=/wc/v3/orders`` keeps its query. A URL without a
+    # query (every WooCommerce endpoint) takes the parameters encoded as httpx would,
+    # parsed once instead of twice.
+    if request.params and "?" not in request.url and "#" not in request.url:
+        url = httpx.URL(f"{request.url}?{httpx.QueryParams(request.params)}")
+    else:
+        url = httpx.URL(request.url)
+        if request.params:
+            url = url.copy_merge_params(request.params)
     return client.build_request(
         request.method,
         url,

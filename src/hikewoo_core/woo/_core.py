@@ -313,6 +313,35 @@ class WooCore:
         params = order_filters({**chosen, **filters})
         return params, str(params.get("orderby")) in UNIQUE_ORDERINGS
 
+    @staticmethod
+    def speculation(params: Mapping[str, ParamValue], window: int) -> int:
+        """How many pages after the first a bulk read requests before the first answer.
+
+        The page count (``X-WP-TotalPages``) comes with the first page, so a read that
+        waits for it spends a whole round trip with one request in flight: on a 100-page
+        read with 8 in flight, one round trip of about 13; on a 3-page read, half the
+        time; on a real store, where a page of 100 orders takes about 0.6 s to render,
+        0.6 s per read. So ``iter_orders`` and ``iter_order_fields`` request the first
+        ``window`` pages at once.
+
+        The cost: a list shorter than the window gets requests for pages past its end,
+        which WooCommerce answers ``200 []`` (captured on 10.0.2), a read cannot be
+        harmed by them, and they end the read like any empty page. Each still costs the
+        store a request: WordPress starts and counts the matching orders, though it loads
+        none. Hence the bound: at most ``window - 1`` such requests per read, sent with
+        the first one (the caller waits no longer for them); none when the window is one
+        page (``max_workers=1`` / ``max_concurrency=1``), and no more pages than an
+        ``include`` list can fill. Reads that usually fit in one page (refunds, product
+        and meta lookups) never speculate.
+        """
+        extra = max(0, window - 1)
+        ids = params.get("include")
+        if isinstance(ids, (list, tuple)):
+            per_page = int(str(params.get("per_page", 10)))
+            first = int(str(params.get("page", 1)))
+            extra = min(extra, -(-len(ids) // per_page) - first)
+        return max(0, extra)
+
     def scan_plan(
         self, start: datetime | None, end: datetime, size: int, filters: Mapping[str, Any]
     ) -> ModifiedScan[Any]:

@@ -5,9 +5,10 @@ Both clients drive these plans; only the waiting differs (threads or tasks).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .._page_guard import PageGuard
 from .._unreadable import Unreadable
@@ -17,62 +18,152 @@ from ._responses import Page
 from .auth import ParamValue
 from .models import WooOrder
 
-__all__ = ["ModifiedScan", "ReadAhead"]
+__all__ = ["DEFAULT_READ_AHEAD", "Handle", "ModifiedScan", "ReadAhead"]
 
 UTC = timezone.utc
 #: What a scan reads: orders, or (from a tolerant parser) items that did not parse.
 Item = TypeVar("Item", bound="WooOrder | Unreadable")
+#: What a page fetch returns (an ``httpx.Response``; this module does no I/O).
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+#: Pages a listing keeps in flight by default (``max_workers`` / ``max_concurrency``):
+#: what a raw client needs to reach its best throughput on a store 50 ms away, and few
+#: enough for a shared host (each is one PHP worker busy for the time of a page).
+DEFAULT_READ_AHEAD = 8
 _SECOND = timedelta(seconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Passes over one crowded second before the scan gives up (see ``ModifiedScan``).
 MAX_BUCKET_PASSES = 20
 
 
-class ReadAhead:
-    """Page numbers to request after the first page, at most ``window`` ahead.
+class Handle(Protocol[R_co]):
+    """A fetch under way: a :class:`concurrent.futures.Future` or an :class:`asyncio.Task`."""
 
-    The number of pages comes from ``X-WP-TotalPages`` (the largest seen, since orders
-    may be added while reading); an empty page ends the read (orders may also vanish).
-    Every page passes a :class:`~hikewoo_core._page_guard.PageGuard`: a server that
-    answers the same page again (when the order is ``unique``, without ties), or more
-    items than ``X-WP-Total``, stops the read.
+    def done(self) -> bool: ...
+
+    def result(self) -> R_co: ...
+
+    def cancel(self) -> bool: ...
+
+
+class ReadAhead(Generic[R]):
+    """A window of up to ``window`` pages being fetched, handed out in page order.
+
+    **Which pages.** The number of pages comes from ``X-WP-TotalPages`` (the largest
+    seen, since orders may be added while reading); an empty page ends the read (orders
+    may also vanish). Before the first answer the count is unknown: ``speculate`` more
+    pages are requested with the first one (see :meth:`WooCore.speculation
+    <hikewoo_core.woo._core.WooCore.speculation>` for the bound), so that the first round
+    trip brings a whole window instead of one page. A page past the end of the list
+    is answered ``200 []`` by WooCommerce (and ends the read like any empty page); a
+    page numbered past every ``X-WP-TotalPages`` seen up to it ends the read unread, as
+    it would never have been asked for without speculation.
+
+    **In what order.** Pages are fetched concurrently and may arrive in any order; the
+    client waits for the next one due (:meth:`head`), parses it, and hands it over
+    (:meth:`pop`) after a :class:`~hikewoo_core._page_guard.PageGuard` checked it: a
+    server that answers the same page again (when the order is ``unique``, without
+    ties), or more items than ``X-WP-Total``, stops the read. An error fetching or
+    parsing a page is raised at its turn, after the pages before it. No more than
+    ``window`` pages are in flight or held besides the one handed out last (see
+    :meth:`due`); they are held as the bytes received, parsed one at a time.
+
+    The first page without ``X-WP-TotalPages`` (a proxy stripping it) ends the window:
+    it is kept in :attr:`sequential` for the client to follow ``Link`` headers page by
+    page from it, and the pages requested with it are dropped.
     """
 
     def __init__(
         self,
         first_number: int,
-        first: Page[Any],
         window: int,
         what: str = "",
         unique: bool = True,
+        speculate: int = 0,
     ) -> None:
         self.window = max(1, window)
-        self.last = first.total_pages or 0
-        self.next_number = first_number + 1
-        self.done = not first.items
+        self.first_number = first_number
+        self.last: int | None = None  # unknown until the first page is taken
+        self.next_number = first_number
+        self._speculative_last = first_number + max(0, min(speculate, self.window - 1))
+        self.done = False
+        #: The first page, when it came without ``X-WP-TotalPages`` (see the class doc).
+        self.sequential: Page[Any] | None = None
         self.guard = PageGuard(what or "the list", repeats=not unique)
-        self._received = first_number
-        self.guard.check(f"page {first_number}", first.items, first.total)
+        #: Whether the page handed out last is still in use (the client sets it).
+        self.holding = False
+        self._fetches: deque[tuple[int, Handle[R]]] = deque()
 
-    def due(self, in_flight: int) -> list[int]:
-        """The page numbers to start now, given how many are already in flight."""
+    @property
+    def speculative(self) -> bool:
+        """Whether more than the first page is requested before the first answer."""
+        return self._speculative_last > self.first_number
+
+    @property
+    def over(self) -> bool:
+        """Whether every page requested has been handed out (or dropped)."""
+        return not self._fetches
+
+    # --- requests -----------------------------------------------------------------------
+    def due(self) -> list[int]:
+        """The page numbers to request now (the window has room, the read goes on).
+
+        Once it has arrived, the next page due is the current one, not a page ahead:
+        the page after the window is requested before it is parsed, so parsing never
+        holds a place a request could use. Unless :attr:`holding`: while the last page
+        handed out is in use, that one is the current page.
+        """
+        limit = self._speculative_last if self.last is None else self.last
+        ahead = len(self._fetches)
+        if ahead and not self.holding and self._fetches[0][1].done():
+            ahead -= 1
         numbers: list[int] = []
-        while not self.done and in_flight + len(numbers) < self.window:
-            if self.next_number > self.last:
+        while not self.done and ahead + len(numbers) < self.window:
+            if self.next_number > limit:
                 break
             numbers.append(self.next_number)
             self.next_number += 1
         return numbers
 
-    def received(self, page: Page[Any]) -> bool:
-        """Record a page (in order); ``False`` once the read is over (an empty page)."""
+    def add(self, number: int, fetch: Handle[R]) -> None:
+        """Record the fetch of page ``number`` (one of :meth:`due`, in that order)."""
+        self._fetches.append((number, fetch))
+
+    # --- answers ------------------------------------------------------------------------
+    def head(self) -> Handle[R]:
+        """The fetch of the next page due (wait for it, parse it, then :meth:`pop` it)."""
+        return self._fetches[0][1]
+
+    def pop(self, page: Page[Any]) -> Page[Any] | None:
+        """Hand over the next page due, parsed: ``page``, checked; ``None`` once the read
+        is over. Raises the guard's error."""
+        number, _ = self._fetches.popleft()
+        return page if self.received(number, page) else None
+
+    def received(self, number: int, page: Page[Any]) -> bool:
+        """Check page ``number`` (pages come in order); ``False`` once the read is over."""
+        if number == self.first_number and page.total_pages is None:
+            self.done = True
+            self.sequential = page
+            return False
         if not page.items:
             self.done = True
             return False
-        self._received += 1
-        self.guard.check(f"page {self._received}", page.items, page.total)
-        self.last = max(self.last, page.total_pages or 0)
+        self.last = max(self.last or 0, page.total_pages or 0)
+        if number > max(self.last, self.first_number):
+            self.done = True  # past the end every answer announced: only speculation asks
+            return False
+        self.guard.check(f"page {number}", page.items, page.total)
         return True
+
+    def cancel(self) -> list[Handle[R]]:
+        """End the read: cancel the fetches not started; returns every fetch left."""
+        self.done = True
+        left = [fetch for _, fetch in self._fetches]
+        self._fetches.clear()
+        for fetch in left:
+            fetch.cancel()
+        return left
 
 
 def _filter_date(value: datetime, *, round_up: bool = False) -> str:

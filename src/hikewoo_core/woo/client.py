@@ -8,12 +8,13 @@ import httpx. Requests are built, signed and parsed by the pure ``_core``/``_req
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -27,7 +28,7 @@ from .._unreadable import Unreadable
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._logs import install_trace_redaction
-from ._paging import Item, ModifiedScan, ReadAhead
+from ._paging import DEFAULT_READ_AHEAD, Item, ModifiedScan, ReadAhead
 from ._requests import (
     FIELDS_RESERVED,
     MAX_PER_PAGE,
@@ -49,9 +50,31 @@ T = TypeVar("T")
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
 
 
-def _items(pages: Iterator[Page[T]]) -> Iterator[T]:
-    for page in pages:
-        yield from page.items
+def _items(pages: Generator[Page[T], None, None]) -> Iterator[T]:
+    """The items of ``pages``, each let go of once the caller asks for the next: a
+    caller that drops them frees them as it goes, instead of a page at a time (a
+    parsed order that outlives a few allocations is traversed again by every garbage
+    collection until it dies)."""
+    with closing(pages):  # leaving early ends the read now, not when collected
+        for page in pages:
+            items: list[Any] = page.items  # this read's own list
+            for index in range(len(items)):
+                yield items[index]
+                items[index] = None
+
+
+def _dicts(pages: Generator[Page[Any], None, None]) -> Iterator[dict[str, Any]]:
+    return (item for item in _items(pages) if isinstance(item, dict))
+
+
+def _done(send: Callable[[Request], httpx.Response], request: Request) -> Future[httpx.Response]:
+    """``send(request)`` run here, as a finished future."""
+    future: Future[httpx.Response] = Future()
+    try:
+        future.set_result(send(request))
+    except Exception as exc:  # noqa: BLE001 - raised at the page's turn
+        future.set_exception(exc)
+    return future
 
 
 class WooClient(WooCore, OwnedClient):
@@ -62,15 +85,15 @@ class WooClient(WooCore, OwnedClient):
     :class:`~hikewoo_core.woo.auth.AuthMode`; modes WooCommerce ignores are refused).
     Pass ``client`` to use your own :class:`httpx.Client` (transport, proxies, limits):
     it is then never closed here; otherwise the client owns one (use ``with`` or
-    :meth:`close`). ``max_workers`` threads read pages ahead in :meth:`iter_orders` over
-    that one connection pool. ``clock``, ``nonce_factory`` and ``sleep`` are injectable
-    for tests; ``loads`` decodes JSON (``orjson.loads`` fits). ``created_via`` names the
-    channel orders are created as (used to narrow lookups by meta). A create that fails
-    leaving a ``checkout-draft`` order is cleaned up (``force=true``) unless
-    ``delete_failed_drafts`` is false. A response body over ``max_response_bytes``
-    (default 64 MiB) raises :class:`~hikewoo_core.ResponseTooLargeError` unread. The
-    ``repr`` never shows the secret, and no error keeps it, even from a page that
-    echoes the request.
+    :meth:`close`). ``max_workers`` (default 8) threads read pages ahead in
+    :meth:`iter_orders` over that one connection pool. ``clock``, ``nonce_factory`` and
+    ``sleep`` are injectable for tests; ``loads`` decodes JSON (``orjson.loads`` fits).
+    ``created_via`` names the channel orders are created as (used to narrow lookups by
+    meta). A create that fails leaving a ``checkout-draft`` order is cleaned up
+    (``force=true``) unless ``delete_failed_drafts`` is false. A response body over
+    ``max_response_bytes`` (default 64 MiB) raises
+    :class:`~hikewoo_core.ResponseTooLargeError` unread. The ``repr`` never shows the
+    secret, and no error keeps it, even from a page that echoes the request.
     """
 
     def __init__(
@@ -88,7 +111,7 @@ class WooClient(WooCore, OwnedClient):
         clock: Callable[[], float] | None = None,
         nonce_factory: Callable[[], str] | None = None,
         sleep: Callable[[float], object] = time.sleep,
-        max_workers: int = 4,
+        max_workers: int = DEFAULT_READ_AHEAD,
         loads: JsonLoads | None = None,
         created_via: str | None = "hike",
         lookup_window: timedelta = timedelta(days=1),
@@ -133,44 +156,84 @@ class WooClient(WooCore, OwnedClient):
         response = self._send(request)
         return parse(response.content, response.headers)
 
-    def _pages(self, path: str, filters: Mapping[str, Any], parse: _Parse[T]) -> Iterator[Page[T]]:
+    def _pages(
+        self,
+        path: str,
+        filters: Mapping[str, Any],
+        parse: _Parse[T],
+        *,
+        speculate: bool = False,
+    ) -> Generator[Page[T], None, None]:
         params, unique = self.paged(filters)
         per_page = int(str(params.get("per_page", 10)))
         request = self.requests.build("GET", path, params)
-        first = self._page(request, parse)
-        if first.total_pages is None:  # no X-WP-TotalPages: follow Link / count pages
-            guard, page = PageGuard(path, repeats=not unique), first
+        extra = self.speculation(params, self.max_workers) if speculate else 0
+        first = int(str(params.get("page", 1)))
+        plan: ReadAhead[httpx.Response] = ReadAhead(first, self.max_workers, path, unique, extra)
+        yield from self._read_ahead(request, parse, plan)
+        page = plan.sequential
+        if page is not None:  # no X-WP-TotalPages: follow Link / count pages
+            guard = PageGuard(path, repeats=not unique)
             while True:  # each page is checked before it is yielded
                 nxt = self.next_sequential(request, page, per_page, self._follow(path), guard)
                 yield page
                 if nxt is None:
                     return
                 request, page = nxt, self._page(nxt, parse)
-        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_workers, path, unique)
-        # The threads only fetch (bytes); pages are parsed here, in order, once the next
-        # requests are in flight: parsing on the threads would have them fight for the GIL.
-        pending: deque[Future[httpx.Response]] = deque()
-        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="woo-page") as pool:
 
-            def read_ahead() -> None:
-                for number in plan.due(len(pending)):
+    def _read_ahead(
+        self, request: Request, parse: _Parse[T], plan: ReadAhead[httpx.Response]
+    ) -> Generator[Page[T], None, None]:
+        """The pages of ``plan``, in order: fetched on up to ``max_workers`` threads sharing
+        the connection pool, parsed here (see :class:`~hikewoo_core.woo._paging.ReadAhead`).
+
+        The threads only fetch: parsing is CPU work, and on threads it would hold the
+        GIL against the fetches. A fetch that ends starts the next one due itself, so
+        the window stays on the wire while this thread parses. A read that does not
+        speculate fetches its first page on this thread, and starts no thread if that
+        page is the only one. Leaving early cancels the fetches not started and waits for
+        those on the wire (no thread or connection outlives the read).
+        """
+        pool: ThreadPoolExecutor | None = None
+        lock = threading.RLock()  # the plan, shared with the threads' done callbacks
+
+        def start(_: object = None) -> None:
+            nonlocal pool
+            with lock:
+                for number in plan.due():
                     ask = request.with_params({"page": str(number)})
-                    pending.append(pool.submit(self._send, ask))
+                    if pool is None and not plan.speculative and number == plan.first_number:
+                        plan.add(number, _done(self._send, ask))  # the first page, here
+                        continue
+                    if pool is None:
+                        pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="woo-page")
+                    fetch = pool.submit(self._send, ask)
+                    plan.add(number, fetch)
+                    fetch.add_done_callback(start)  # on the fetching thread: the next one
 
-            try:
-                current: Page[T] | None = first
-                while current is not None:
-                    read_ahead()
-                    yield current
-                    current = None
-                    if pending:
-                        response = pending.popleft().result()
-                        read_ahead()  # keep max_workers requests in flight while parsing
-                        page = parse(response.content, response.headers)
-                        current = page if plan.received(page) else None
-            finally:
-                for future in pending:
-                    future.cancel()
+        try:
+            while True:
+                start()
+                with lock:
+                    if plan.over:
+                        return
+                    fetch = cast("Future[httpx.Response]", plan.head())
+                response = fetch.result()  # a failed fetch raises here, at its turn
+                page = parse(response.content, response.headers)
+                with lock:
+                    checked = plan.pop(page)
+                    if checked is None:
+                        return
+                    plan.holding = True
+                start()  # the next pages are on the wire while the page is used
+                yield checked
+                with lock:
+                    plan.holding = False
+        finally:
+            with lock:
+                plan.cancel()
+            if pool is not None:
+                pool.shutdown(wait=True)
 
     def _follow(self, path: str) -> Callable[[str], Request]:
         return lambda link: self.requests.follow(link, path)
@@ -193,17 +256,21 @@ class WooClient(WooCore, OwnedClient):
     def iter_orders(self, **filters: Any) -> Iterator[WooOrder]:
         """Every order matching ``filters``, lazily, page by page (``per_page`` 100).
 
-        While a page is consumed, up to ``max_workers`` next pages are read on threads
-        sharing one connection pool; orders are yielded in page order, and no more than
-        ``max_workers`` pages beyond the current one are in flight or held. Offset
-        paging: if the store changes meanwhile, use :meth:`iter_orders_modified` instead.
-        Filters are checked as by :meth:`list_orders`; ``offset`` is refused (WooCommerce
-        ignores ``page`` when it is given, so every page would be the same).
+        The first ``max_workers`` (default 8) pages are requested at once, before the
+        page count is known (see :meth:`speculation` for why and the bound), and while
+        a page is consumed the next ones are read on threads sharing one connection pool;
+        orders are yielded in page order, and no more than ``max_workers`` pages beyond
+        the current one are in flight or held. Leaving early (``break``, or ``close()``
+        on the iterator) cancels the pages not yet requested and waits for those on the
+        wire: no thread outlives the read. Offset paging: if the store changes meanwhile,
+        use :meth:`iter_orders_modified` instead. Filters are checked as by
+        :meth:`list_orders`; ``offset`` is refused (WooCommerce ignores ``page`` when it
+        is given, so every page would be the same).
         """
         check_order_filter_names(filters, "iter_orders", PAGED_RESERVED)
         filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
         self.paged(filters)  # checked now, not at the first next()
-        return _items(self._pages("orders", filters, self.order_page))
+        return _items(self._pages("orders", filters, self.order_page, speculate=True))
 
     def iter_order_fields(self, fields: Sequence[str], **filters: Any) -> Iterator[dict[str, Any]]:
         """Every order matching ``filters``, trimmed to ``fields`` (``_fields``), as JSON
@@ -216,8 +283,8 @@ class WooClient(WooCore, OwnedClient):
         check_order_filter_names(filters, "iter_order_fields", FIELDS_RESERVED)
         trimmed = self.fields_filters(fields, filters)
         self.paged(trimmed)  # checked now, not at the first next()
-        pages = self._pages("orders", trimmed, self.raw_page)
-        return (item for page in pages for item in page.items if isinstance(item, dict))
+        pages = self._pages("orders", trimmed, self.raw_page, speculate=True)
+        return _dicts(pages)
 
     def iter_orders_modified(
         self,

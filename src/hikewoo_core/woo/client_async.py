@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -20,7 +19,7 @@ from collections.abc import (
     Sequence,
 )
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -34,7 +33,7 @@ from .._unreadable import Unreadable
 from ..errors import ApiError, AuthenticationError, ConfigurationError, OutcomeUnknownError
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._logs import install_trace_redaction
-from ._paging import Item, ModifiedScan, ReadAhead
+from ._paging import DEFAULT_READ_AHEAD, Item, ModifiedScan, ReadAhead
 from ._requests import (
     FIELDS_RESERVED,
     MAX_PER_PAGE,
@@ -60,17 +59,27 @@ _SEND_TURNS = 5
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
 
 
-async def _items(pages: AsyncIterator[Page[T]]) -> AsyncGenerator[T, None]:
-    async for page in pages:
-        for item in page.items:
-            yield item
+async def _items(pages: AsyncGenerator[Page[T], None]) -> AsyncGenerator[T, None]:
+    """The items of ``pages``, each let go of once the caller asks for the next (see
+    the sync twin)."""
+    try:
+        async for page in pages:
+            items: list[Any] = page.items  # this read's own list
+            for index in range(len(items)):
+                yield items[index]
+                items[index] = None
+    finally:  # leaving early ends the read now, not when collected
+        await pages.aclose()
 
 
-async def _dicts(pages: AsyncIterator[Page[Any]]) -> AsyncGenerator[dict[str, Any], None]:
-    async for page in pages:
-        for item in page.items:
+async def _dicts(pages: AsyncGenerator[Page[Any], None]) -> AsyncGenerator[dict[str, Any], None]:
+    items = _items(pages)
+    try:
+        async for item in items:
             if isinstance(item, dict):
                 yield item
+    finally:
+        await items.aclose()
 
 
 class AsyncWooClient(WooCore, OwnedAsyncClient):
@@ -78,7 +87,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
 
     Same settings as :class:`~hikewoo_core.woo.WooClient`, with an
     :class:`httpx.AsyncClient` (``client=``, never closed here when given), an async
-    ``sleep`` and ``max_concurrency`` (default 4) pages read at once.
+    ``sleep`` and ``max_concurrency`` (default 8) pages read at once.
     ``async for order in client.iter_orders(...)`` reads every page. A response body
     over ``max_response_bytes`` (default 64 MiB) raises
     :class:`~hikewoo_core.ResponseTooLargeError` unread; no error keeps a secret, even
@@ -100,7 +109,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         clock: Callable[[], float] | None = None,
         nonce_factory: Callable[[], str] | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        max_concurrency: int = 4,
+        max_concurrency: int = DEFAULT_READ_AHEAD,
         loads: JsonLoads | None = None,
         created_via: str | None = "hike",
         lookup_window: timedelta = timedelta(days=1),
@@ -150,49 +159,84 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         return parse(response.content, response.headers)
 
     async def _pages(
-        self, path: str, filters: Mapping[str, Any], parse: _Parse[T]
+        self,
+        path: str,
+        filters: Mapping[str, Any],
+        parse: _Parse[T],
+        *,
+        speculate: bool = False,
     ) -> AsyncGenerator[Page[T], None]:
         params, unique = self.paged(filters)
         per_page = int(str(params.get("per_page", 10)))
         request = self.requests.build("GET", path, params)
-        first = await self._page(request, parse)
-        if first.total_pages is None:  # no X-WP-TotalPages: follow Link / count pages
+        extra = self.speculation(params, self.max_concurrency) if speculate else 0
+        first = int(str(params.get("page", 1)))
+        window = self.max_concurrency
+        plan: ReadAhead[httpx.Response] = ReadAhead(first, window, path, unique, extra)
+        ahead = self._read_ahead(request, parse, plan)
+        try:
+            async for read in ahead:
+                yield read
+        finally:
+            await ahead.aclose()
+        page = plan.sequential
+        if page is not None:  # no X-WP-TotalPages: follow Link / count pages
             follow = lambda link: self.requests.follow(link, path)  # noqa: E731
-            guard, page = PageGuard(path, repeats=not unique), first
+            guard = PageGuard(path, repeats=not unique)
             while True:  # each page is checked before it is yielded
                 nxt = self.next_sequential(request, page, per_page, follow, guard)
                 yield page
                 if nxt is None:
                     return
                 request, page = nxt, await self._page(nxt, parse)
-        plan = ReadAhead(int(str(params.get("page", 1))), first, self.max_concurrency, path, unique)
-        # The tasks only fetch (bytes); pages are parsed here, in order, once the next
-        # requests are in flight: parsing in the tasks would hold back the next requests.
-        pending: deque[asyncio.Task[httpx.Response]] = deque()
 
-        async def read_ahead() -> None:
-            numbers = plan.due(len(pending))
-            for number in numbers:
+    async def _read_ahead(
+        self, request: Request, parse: _Parse[T], plan: ReadAhead[httpx.Response]
+    ) -> AsyncGenerator[Page[T], None]:
+        """The pages of ``plan``, in order: fetched by up to ``max_concurrency`` tasks,
+        parsed here (see :class:`~hikewoo_core.woo._paging.ReadAhead` and the sync twin).
+
+        A fetch that ends starts the next one due itself. Parsing blocks the event loop,
+        so new requests get a few loop turns to reach the wire first. Leaving early
+        cancels the fetches in flight.
+        """
+        launched = 0  # fetches started since the last loop turns given to them
+
+        def launch(_: object = None) -> None:
+            nonlocal launched
+            for number in plan.due():
                 ask = request.with_params({"page": str(number)})
-                pending.append(asyncio.ensure_future(self._send(ask)))
-            for _ in range(_SEND_TURNS if numbers else 0):
-                await asyncio.sleep(0)
+                fetch = asyncio.ensure_future(self._send(ask))
+                plan.add(number, fetch)
+                fetch.add_done_callback(launch)  # as soon as it ends: the next one
+                launched += 1
+
+        async def start() -> None:
+            nonlocal launched
+            launch()
+            if launched:  # on the wire before a parse blocks the loop
+                launched = 0
+                for _ in range(_SEND_TURNS):
+                    await asyncio.sleep(0)
 
         try:
-            current: Page[T] | None = first
-            while current is not None:
-                await read_ahead()
-                yield current
-                current = None
-                if pending:
-                    response = await pending.popleft()
-                    await read_ahead()  # keep max_concurrency requests in flight while parsing
-                    page = parse(response.content, response.headers)
-                    current = page if plan.received(page) else None
+            while True:
+                await start()
+                if plan.over:
+                    return
+                response = await cast("asyncio.Task[httpx.Response]", plan.head())
+                await start()  # what the done callbacks started goes out before the parse
+                page = parse(response.content, response.headers)
+                checked = plan.pop(page)
+                if checked is None:
+                    return
+                plan.holding = True
+                await start()  # the next pages are on the wire while the page is used
+                yield checked
+                plan.holding = False
         finally:
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            left = cast("list[asyncio.Task[httpx.Response]]", plan.cancel())
+            await asyncio.gather(*left, return_exceptions=True)
 
     # --- reads --------------------------------------------------------------------------
     async def get_order(self, order_id: int) -> WooOrder:
@@ -207,12 +251,17 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         return (await self._page(request, self.order_page)).items
 
     def iter_orders(self, **filters: Any) -> AsyncIterator[WooOrder]:
-        """Every order matching ``filters``; pages read concurrently, yielded in order
-        (``offset`` and unknown names refused at the call, see the sync twin)."""
+        """Every order matching ``filters``; pages read concurrently, yielded in order.
+
+        The first ``max_concurrency`` (default 8) pages are requested at once (see
+        :meth:`speculation` for why and the bound), then up to ``max_concurrency`` pages
+        are in flight or held beyond the current one. Leaving early (``break``, then
+        ``aclose()``) cancels the pages in flight. ``offset`` and unknown names are
+        refused at the call (see the sync twin)."""
         check_order_filter_names(filters, "iter_orders", PAGED_RESERVED)
         filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
         self.paged(filters)  # checked now, not at the first iteration
-        return _items(self._pages("orders", filters, self.order_page))
+        return _items(self._pages("orders", filters, self.order_page, speculate=True))
 
     def iter_order_fields(
         self, fields: Sequence[str], **filters: Any
@@ -222,7 +271,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         check_order_filter_names(filters, "iter_order_fields", FIELDS_RESERVED)
         trimmed = self.fields_filters(fields, filters)
         self.paged(trimmed)  # checked now, not at the first iteration
-        return _dicts(self._pages("orders", trimmed, self.raw_page))
+        return _dicts(self._pages("orders", trimmed, self.raw_page, speculate=True))
 
     def iter_orders_modified(
         self,
