@@ -73,7 +73,8 @@ def main() -> None:
         woo.create_order(_order("BEANS-1KG", 1, "39.00"))
         woo.update_order(first.id, {"status": "completed"})
         orders = woo.list_orders(status=["completed", "processing"])
-        print(f"orders: {[(o.id, str(o.status), str(o.total)) for o in orders]}")
+        # By id: orders created in the same second come back in any order, as on a store.
+        print(f"orders: {sorted((o.id, str(o.status), str(o.total)) for o in orders)}")
     print(f"requests by method and status: {dict(sorted(transport.counts.items()))}")
     print(f"the first URL, as kept: {transport.urls[0]}")
     if any(SECRET in u or "oauth_signature=<redacted>" not in u for u in transport.urls):
