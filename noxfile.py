@@ -14,9 +14,9 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 
-def _install(session: nox.Session, *groups: str) -> None:
+def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
     session.install("-U", "pip")
-    args = ["-e", "."]
+    args = ["-e", f".[{extras}]" if extras else "."]
     for group in groups:
         args += ["--group", group]
     session.install(*args)
@@ -24,8 +24,10 @@ def _install(session: nox.Session, *groups: str) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pass ``-- --run-slow`` for the long fuzz runs)."""
-    _install(session, "tests")
+    """Run the test suite (pass ``-- --run-slow`` for the long fuzz runs), with the
+    ``fast`` extra (orjson): ``.ci/run`` runs the default install's suite on its main
+    Python and these sessions on the others, so both decoders are tested."""
+    _install(session, "tests", extras="fast")
     session.run("python", "-m", "pytest", *session.posargs)
 
 
