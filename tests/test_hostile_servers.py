@@ -315,7 +315,11 @@ def test_a_page_served_forever_stops_the_read_naming_the_page(broken: str) -> No
                 pass
     assert caught.value.where == "page 2"
     assert "page 2" in str(caught.value)
-    assert len(server.requests) <= 1 + client.max_workers + 1  # stopped at once
+    # Stopped at once: the first page, the window, and the pages the read-ahead starts as
+    # pages arrive (an arrived page no longer holds a place, so the next is asked for
+    # before it is parsed: at most two such while page 2 is checked). Seen under load:
+    # 11 with a window of 8.
+    assert len(server.requests) <= 1 + client.max_workers + 2
 
 
 def test_the_async_client_stops_the_same_way() -> None:
