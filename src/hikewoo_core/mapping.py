@@ -1,7 +1,7 @@
 """The status table, declared once as data (pure).
 
 Hike's help centre publishes how a WooCommerce order status maps to Hike's
-fulfilment and payment statuses (DESIGN 1.1). :data:`DEFAULT_STATUS_TABLE` is that
+fulfilment and payment statuses (rules 1.1). :data:`DEFAULT_STATUS_TABLE` is that
 table. It is validated when built, can be changed by the user (a plugin status such
 as ``shipped`` mapped to Completed/Paid), and prints itself as the Markdown table the
 docs show, so the docs never drift from the code.
@@ -207,7 +207,7 @@ def _row(woo: str, fulfilment: str, payment: str, *, canonical: bool = False) ->
     )
 
 
-#: Hike's published table (DESIGN 1.1, seed article).
+#: Hike's published table (rules 1.1, seed article).
 DEFAULT_STATUS_TABLE: StatusTable = StatusTable(
     [
         _row("completed", "Completed", "Paid"),

@@ -1,8 +1,8 @@
 """The planner (pure): the state of both sides + the ledger + settings → a :class:`Plan`.
 
 It decides, it never does: no I/O, no clock (times are passed in). Every rule of
-DESIGN section 1 that concerns one order or sale is applied here; each action it
-emits carries the sentence that explains it.
+``docs/rules.md`` that concerns one order or sale is applied here (cited as "rules 1.x",
+that page's numbering); each action it emits carries the sentence that explains it.
 
 Conflicts: when both sides changed since the last sync, the planner of the side
 being synced wins, except that a terminal status (Refunded, Voided/cancelled) is never
@@ -136,7 +136,7 @@ def plan_woo_order(
     manual: bool = False,
     update_inventory: bool | None = None,
 ) -> Plan:
-    """Plan the sync of one WooCommerce order to Hike (DESIGN 1.1, 1.3 to 1.5, 1.7 to 1.9)."""
+    """Plan the sync of one WooCommerce order to Hike (rules 1.1, 1.3 to 1.5, 1.7 to 1.9)."""
     subject = _subject(state.order)
     if not settings.direction.woo_to_hike:
         reason = f"sync direction is {settings.direction.value}: WooCommerce changes stay put"
@@ -407,7 +407,7 @@ def plan_hike_sale(
     currency: str = "",
     manual: bool = False,
 ) -> Plan:
-    """Plan the sync of one Hike sale or refund sale to WooCommerce (DESIGN 1.2, 1.4, 1.9)."""
+    """Plan the sync of one Hike sale or refund sale to WooCommerce (rules 1.2, 1.4, 1.9)."""
     sale, subject = state.sale, _hike_subject(state.sale)
     if not settings.direction.hike_to_woo:
         reason = f"sync direction is {settings.direction.value}: Hike changes stay put"

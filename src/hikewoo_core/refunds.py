@@ -1,6 +1,6 @@
 """Refund reconciliation (pure): which WooCommerce refunds sync to Hike, and do they add up.
 
-Hike's rule (seed, footnote 1; DESIGN 1.4):
+Hike's rule (seed, footnote 1; rules 1.4):
 
 - a refund syncs **only when the WooCommerce order status becomes ``refunded``**;
 - a partial refund on an order left ``completed`` does **not** sync;

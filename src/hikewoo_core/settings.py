@@ -44,7 +44,7 @@ class SyncSettings:
     """How the integration behaves. ``SyncSettings()`` is Hike's documented behaviour.
 
     - ``direction``: WooCommerce → Hike, Hike → WooCommerce, both (default) or off.
-    - ``status_table``: the WooCommerce ⇄ Hike status table (DESIGN 1.1); override it to
+    - ``status_table``: the WooCommerce ⇄ Hike status table (rules 1.1); override it to
       map plugin statuses.
     - ``woo_payment_label``: the payment type name WooCommerce payments get in Hike.
     - ``sync_voided_to_woo``: Hike voids do not sync by default; on, a synced sale that is

@@ -138,7 +138,7 @@ class Syncer:
 
     @property
     def activated_at(self) -> datetime:
-        """When the sync started: older records are historical (DESIGN 1.7)."""
+        """When the sync started: older records are historical (rules 1.7)."""
         sync_from, ledger = self.settings.sync_from, self.ledger
         cached = self._activated
         # Computed once per (settings.sync_from, ledger): a ledger's activation instant
@@ -640,7 +640,7 @@ class Syncer:
     def set_serial_numbers(
         self, sale_id: int, line_index: int, serial_numbers: Sequence[str]
     ) -> HikeSale:
-        """Enter or edit a line's serial numbers, under Hike's rules (DESIGN 1.6).
+        """Enter or edit a line's serial numbers, under Hike's rules (1.6 in docs/rules.md).
 
         Allowed only for serial-number-enabled products, on a sale that came from
         WooCommerce and is Completed, while the register that took it is still open.

@@ -1,6 +1,6 @@
 """Translate one system's records into the other's write bodies (pure).
 
-- a WooCommerce order → a Hike sale draft (DESIGN 1.1, 1.3, 1.8);
+- a WooCommerce order → a Hike sale draft (rules 1.1, 1.3, 1.8);
 - a WooCommerce refund → a Hike refund sale draft (1.4);
 - a Hike sale → a WooCommerce order create body (1.2);
 - a Hike refund sale → a WooCommerce refund body with ``api_refund: false`` (1.4);
@@ -108,7 +108,7 @@ def unsupported_lines(
 def customer_for_order(
     billing: WooAddress, existing: HikeCustomer | None
 ) -> tuple[HikeCustomer | None, str]:
-    """The customer to attach (DESIGN 1.8) and a sentence saying what happened and why."""
+    """The customer to attach (rules 1.8) and a sentence saying what happened and why."""
     first, last = billing.first_name.strip(), billing.last_name.strip()
     email = (billing.email or "").strip()
     missing = [
@@ -203,7 +203,7 @@ def hike_sale_from_woo(
 
     A sale created voided takes no stock ("do not update inventory"): a voided sale holds
     none, so an order first seen cancelled leaves Hike's stock as an order seen
-    processing and then cancelled does (DESIGN 3: stock follows the end state).
+    processing and then cancelled does (stock follows the end state).
     """
     paid = status.payment in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
     payments = (
@@ -328,7 +328,7 @@ def woo_order_body_from_hike(
     currency: str,
     products: Mapping[str, WooProduct | None] | None = None,
 ) -> dict[str, Any]:
-    """The WooCommerce create body for a Hike sale (DESIGN 1.2).
+    """The WooCommerce create body for a Hike sale (rules 1.2).
 
     Lines go by product id (``products`` maps each SKU to its WooCommerce product); a
     line without one becomes a fee line named after it (the planner refuses the sale
