@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +18,25 @@ UTC = timezone.utc
 
 class Crash(BaseException):
     """The worker dies (a BaseException: a run catches every Exception of one order)."""
+
+
+def die_at_write(w: World, n: int) -> Callable[[], None]:
+    """Make Hike's ``n``-th sale write (counted across threads) kill the worker; returns
+    what puts the real ``write_sale`` back."""
+    original = w.hike.write_sale
+    calls = itertools.count(1)
+
+    def dying(draft):  # type: ignore[no-untyped-def]
+        if next(calls) == n:  # atomic: threads each get their own number
+            raise Crash("worker killed")
+        return original(draft)
+
+    w.hike.write_sale = dying  # type: ignore[method-assign]
+
+    def revive() -> None:
+        w.hike.write_sale = original  # type: ignore[method-assign]
+
+    return revive
 
 
 def history(w: World, n: int) -> tuple[datetime, datetime]:
@@ -88,19 +108,10 @@ def test_interrupted_backfill_resumes_without_redoing_or_skipping(
     w = make_world(ledger=lambda clock: SqliteLedger(f"{tmp_path}/ledger.db", clock=clock))
     after, before = history(w, 25)
     # Let crash_at - 1 sales succeed, then die on the next write.
-    original = w.hike.write_sale
-    calls = Counter[str]()
-
-    def dying(draft):  # type: ignore[no-untyped-def]
-        calls["write"] += 1
-        if calls["write"] == crash_at:
-            raise Crash("worker killed")
-        return original(draft)
-
-    w.hike.write_sale = dying  # type: ignore[method-assign]
+    revive = die_at_write(w, crash_at)
     with pytest.raises(Crash):
         w.syncer.backfill(after, before, concurrency=1, checkpoint_every=5)
-    w.hike.write_sale = original  # type: ignore[method-assign]
+    revive()
     assert len(w.hike.sales()) == crash_at - 1
 
     syncer = w.resync()

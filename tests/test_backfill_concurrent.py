@@ -14,7 +14,7 @@ from hikewoo_core import ConfigurationError, Partition, Progress, SqliteLedger, 
 from hikewoo_core._backfill_pool import PARTS
 
 from ._world import World, make_world
-from .test_backfill import Crash, history
+from .test_backfill import Crash, die_at_write, history
 
 
 def once_each(w: World, n: int) -> None:
@@ -136,22 +136,10 @@ def test_a_worker_killed_mid_write_then_resumed_syncs_every_order_once(
 ) -> None:
     w = make_world(ledger=lambda clock: SqliteLedger(f"{tmp_path}/ledger.db", clock=clock))
     after, before = history(w, 30)
-    original = w.hike.write_sale
-    calls = Counter[str]()
-    guard = threading.Lock()
-
-    def dying(draft):  # type: ignore[no-untyped-def]
-        with guard:
-            calls["write"] += 1
-            now = calls["write"]
-        if now == crash_at:
-            raise Crash("worker killed")
-        return original(draft)
-
-    w.hike.write_sale = dying  # type: ignore[method-assign]
+    revive = die_at_write(w, crash_at)
     with pytest.raises(Crash):
         w.syncer.backfill(after, before, concurrency=4, checkpoint_every=3)
-    w.hike.write_sale = original  # type: ignore[method-assign]
+    revive()
     assert len(w.hike.sales()) < 30
     report = w.resync().backfill(after, before, concurrency=4, checkpoint_every=3)
     assert report.complete

@@ -40,6 +40,7 @@ from ._woo_loopback import (
     store,
     wall,
 )
+from .test_woo_client_async import mock as amock
 
 Handler = Callable[[httpx.Request], httpx.Response]
 AsyncHandler = Callable[[httpx.Request], Awaitable[httpx.Response]]
@@ -66,20 +67,6 @@ def mock(
     kw.setdefault("nonce_factory", nonces())
     http = httpx.Client(transport=httpx.MockTransport(handler))
     return WooClient(url, KEY, SECRET, client=http, **kw), seen
-
-
-def amock(answer: AsyncHandler, **kw: Any) -> tuple[AsyncWooClient, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return await answer(request)
-
-    kw.setdefault("retry", FAST)
-    kw.setdefault("sleep", Sleeps().asleep)
-    kw.setdefault("nonce_factory", nonces())
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return AsyncWooClient("https://shop.test", KEY, SECRET, client=http, **kw), seen
 
 
 def run(coro: Awaitable[Any]) -> Any:

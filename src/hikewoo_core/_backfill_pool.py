@@ -117,14 +117,18 @@ def run_concurrently(
     """Backfill ``whole``, its parts on ``concurrency`` threads; one report for it all."""
     if type(concurrency) is not int or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if checkpoint_every < 1:
-        raise ConfigurationError("checkpoint_every must be at least 1")
     stream = None if progress is None else _ProgressStream(whole, total, progress, clock)
     stop = threading.Event()
     runs: list[_Run] = []
     for part in split(syncer, whole, concurrency):
-        run = start_run(syncer, part, dry_run=dry_run, update_inventory=update_inventory)
-        run.every, run.progress, run.clock = checkpoint_every, stream, clock
+        run = start_run(
+            syncer,
+            part,
+            dry_run=dry_run,
+            update_inventory=update_inventory,
+            checkpoint_every=checkpoint_every,
+        )
+        run.progress, run.clock = stream, clock
         run.stopping = stop.is_set
         runs.append(run)
     if stream is not None:

@@ -283,20 +283,37 @@ def run_backfill(
     A dry run plans every order and adds up the stock impact without writing, and
     records no checkpoint.
     """
-    run = start_run(syncer, partition, dry_run=dry_run, update_inventory=update_inventory)
-    run.every, run.total, run.progress, run.clock = checkpoint_every, total, progress, clock
+    run = start_run(
+        syncer,
+        partition,
+        dry_run=dry_run,
+        update_inventory=update_inventory,
+        checkpoint_every=checkpoint_every,
+    )
+    run.total, run.progress, run.clock = total, progress, clock
     run.go()
     return report_of(partition, [run], syncer.tracked_products())
 
 
 def start_run(
-    syncer: Syncer, partition: Partition, *, dry_run: bool, update_inventory: bool | None
+    syncer: Syncer,
+    partition: Partition,
+    *,
+    dry_run: bool,
+    update_inventory: bool | None,
+    checkpoint_every: int = 100,
 ) -> _Run:
-    """A run of ``partition`` set up from its checkpoint (not started: see :meth:`_Run.go`)."""
+    """A run of ``partition`` set up from its checkpoint (not started: see :meth:`_Run.go`).
+
+    ``checkpoint_every`` is checked here, before the ledger is read."""
+    if checkpoint_every < 1:
+        raise ConfigurationError("checkpoint_every must be at least 1")
     settings = syncer.settings
     inventory = settings.update_inventory if update_inventory is None else update_inventory
     state: dict[str, Any] = {} if dry_run else syncer.ledger.get_checkpoint(partition.name) or {}
-    return _Run(syncer, partition, state, dry_run=dry_run, inventory=inventory)
+    run = _Run(syncer, partition, state, dry_run=dry_run, inventory=inventory)
+    run.every = checkpoint_every
+    return run
 
 
 def report_of(
@@ -369,8 +386,6 @@ class _Run:
     def go(self) -> None:
         """Scan (pass after pass), retry what failed, save the checkpoint; sets
         :attr:`complete`."""
-        if self.every < 1:
-            raise ConfigurationError("checkpoint_every must be at least 1")
         if self._state.get("complete") and not self.failed:
             self.complete = True
             return
