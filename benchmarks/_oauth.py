@@ -1,6 +1,6 @@
 """A tiny OAuth 1.0a one-legged signer for the raw-fetch floors (standard library only).
 
-Written apart from ``hikewoo_core.woo.auth`` (and from the server's verifier), so the
+Written apart from ``hikewoo_core.woo._auth`` (and from the server's verifier), so the
 floors pay for signing as every other contender does without borrowing the library's
 code. It covers what a list request sends (flat parameters, no arrays): HMAC-SHA256,
 the ``oauth_*`` parameters in the query string, the current time and a fresh nonce for

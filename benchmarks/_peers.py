@@ -1,6 +1,6 @@
 """The peer of the pipeline benchmark: pydantic v2 models of the same shape as ours.
 
-Same fields and defaults as :mod:`hikewoo_core.woo.models`, money as ``Decimal``,
+Same fields and defaults as :mod:`hikewoo_core.woo._models`, money as ``Decimal``,
 ``*_gmt`` times as aware UTC datetimes (WooCommerce sends them naive, so an
 ``AfterValidator`` attaches UTC, as our parser does), strict types (``strict=True``:
 no ``"12"`` for an int), unknown keys ignored, frozen. Validated from the raw bytes

@@ -26,8 +26,8 @@ from _measure import calibrate, check, interleave, log, median, table
 from _orders import docs_example, with_lines
 
 from hikewoo_core import parse_woo_order
-from hikewoo_core.planner import WooOrderState, plan_woo_order
-from hikewoo_core.settings import SyncSettings
+from hikewoo_core._planner import WooOrderState, plan_woo_order
+from hikewoo_core._settings import SyncSettings
 
 FLOOR = "json.loads (floor)"
 ORJSON = "orjson.loads"

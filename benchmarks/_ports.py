@@ -20,7 +20,7 @@ from typing import Any
 from _orders import BASE, Renderer
 
 from hikewoo_core import parse_woo_order
-from hikewoo_core.hike.models import (
+from hikewoo_core.hike._models import (
     FulfilmentStatus,
     HikeCustomer,
     HikePayment,
@@ -30,13 +30,13 @@ from hikewoo_core.hike.models import (
     HikeSaleDraft,
     PaymentStatus,
 )
-from hikewoo_core.woo.models import WooOrder, WooRefund
+from hikewoo_core.woo._models import WooOrder, WooRefund
 
 
 class StreamingWoo:
     """A WooPort over ``count`` synthetic orders (order ``i`` stamped ``BASE + i`` s).
 
-    As :class:`~hikewoo_core.ports.WooPort` says: ``*_after`` inclusive, ``*_before``
+    As :class:`~hikewoo_core._ports.WooPort` says: ``*_after`` inclusive, ``*_before``
     exclusive, oldest modification first.
     """
 

@@ -31,7 +31,7 @@ from _orders import BASE, Renderer, docs_example
 
 from hikewoo_core import MemoryLedger, SqliteLedger, Syncer, parse_woo_order
 from hikewoo_core.testing import FakeHike
-from hikewoo_core.woo.models import WooOrder
+from hikewoo_core.woo._models import WooOrder
 
 
 class ParsedWoo:

@@ -26,9 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from hikewoo_core import HikeWooError, MemoryLedger, Syncer, SyncSettings
-from hikewoo_core.planner import plan_woo_order
-from hikewoo_core.ports import HikePort
+from hikewoo_core import HikePort, HikeWooError, MemoryLedger, Syncer, SyncSettings, plan_woo_order
 from hikewoo_core.testing import FakeHike
 from hikewoo_core.woo import WooClient
 

@@ -1,6 +1,6 @@
 """Probe your Hike account: which of the library's assumed Hike names are right?
 
-Hike publishes little of its API, so ``hikewoo_core/hike/schema.py`` marks many JSON
+Hike publishes little of its API, so ``hikewoo_core/hike/_schema.py`` marks many JSON
 names as *assumed*. This reads a few records of each kind the sync uses (sales,
 products, register closures, outlets, a customer) and reports, for every name, whether
 your account's API confirmed it, contradicted it (and what it used instead), or could

@@ -15,9 +15,9 @@ from hikewoo_core import (
     Syncer,
     SyncReport,
     UnsupportedProductError,
+    format_money,
 )
 from hikewoo_core.hike import HikeSale
-from hikewoo_core.money import format_money
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
 from hikewoo_core.woo import WooOrder, parse_woo_orders
 

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from hikewoo_core import MemoryLedger, Syncer, SyncSettings
-from hikewoo_core.ports import LedgerPort
+from hikewoo_core._ports import LedgerPort
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
 
 ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}

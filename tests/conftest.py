@@ -78,7 +78,7 @@ def close_sqlite_ledgers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     which this suite turns into an error, charged to whichever test the garbage
     collector happens to run in. Closing here keeps each test's failures its own.
     """
-    from hikewoo_core.ledger import SqliteLedger
+    from hikewoo_core._ledger import SqliteLedger
 
     opened: list[SqliteLedger] = []
     original = SqliteLedger.__init__

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from hikewoo_core.executor import _ATTEMPTS
+from hikewoo_core._executor import _ATTEMPTS
 
 
 def test_attempt_ids_are_unique_across_threads() -> None:

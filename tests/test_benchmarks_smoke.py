@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from hikewoo_core.woo.auth import WooCredentials, oauth1_params
+from hikewoo_core.woo._auth import WooCredentials, oauth1_params
 
 from ._shared import REAL, load, requires_shared
 

@@ -33,10 +33,10 @@ from typing import Any
 import pytest
 
 from hikewoo_core import OutcomeUnknownError, SqliteLedger, Syncer, SyncSettings
+from hikewoo_core._ports import LedgerPort
 from hikewoo_core.hike import FulfilmentStatus as F
 from hikewoo_core.hike import HikePayment
 from hikewoo_core.hike import PaymentStatus as P
-from hikewoo_core.ports import LedgerPort
 from hikewoo_core.testing import DEFAULT_START
 
 from ._oracle import check_end_state

@@ -31,13 +31,13 @@ from hikewoo_core import (
     SyncSettings,
     parse_woo_order,
 )
+from hikewoo_core._plan import CreateWooOrder, Mismatch, Reject
 from hikewoo_core.hike import FulfilmentStatus as F
 from hikewoo_core.hike import HikeClient, HikePayment
 from hikewoo_core.hike import PaymentStatus as P
-from hikewoo_core.plan import CreateWooOrder, Mismatch, Reject
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
 from hikewoo_core.testing._hike_server import serve_hike
-from hikewoo_core.woo.models import WooOrder
+from hikewoo_core.woo._models import WooOrder
 
 from ._world import make_world
 

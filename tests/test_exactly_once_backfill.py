@@ -21,7 +21,7 @@ import pytest
 
 from hikewoo_core import HikeWooError, Partition, SqliteLedger
 from hikewoo_core.testing import FakeWooCommerce
-from hikewoo_core.woo.models import WooOrder
+from hikewoo_core.woo._models import WooOrder
 
 from ._shared import requires_shared
 from ._world import ADA, World, make_world, spy_processed

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from hikewoo_core import ApiError, PayloadError, ReconciliationError, RuleViolation
-from hikewoo_core.errors import SerialNumberError
-from hikewoo_core.hike.models import (
+from hikewoo_core._errors import SerialNumberError
+from hikewoo_core._ports import HikePort, WooPort
+from hikewoo_core._serials import check_serial_entry, serial_entry_allowed
+from hikewoo_core.hike._models import (
     FulfilmentStatus,
     HikeCustomer,
     HikePayment,
@@ -22,11 +24,9 @@ from hikewoo_core.hike.models import (
     PaymentStatus,
     SaleSource,
 )
-from hikewoo_core.ports import HikePort, WooPort
-from hikewoo_core.serials import check_serial_entry, serial_entry_allowed
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
-from hikewoo_core.woo.convert import parse_woo_order
-from hikewoo_core.woo.models import WooOrder, WooStatus
+from hikewoo_core.woo._convert import parse_woo_order
+from hikewoo_core.woo._models import WooOrder, WooStatus
 
 from ._shared import DOCS_EXAMPLES, REAL, load, requires_shared
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hikewoo_core import PayloadError, _convert, _json, parse_woo_order
 from hikewoo_core.hike import parse_hike_sale
 from hikewoo_core.woo import parse_woo_orders, parse_woo_refund
-from hikewoo_core.woo.convert import parse_woo_orders_tolerant
+from hikewoo_core.woo._convert import parse_woo_orders_tolerant
 
 try:
     import orjson  # the fast extra (installed in the dev environment)

@@ -24,11 +24,11 @@ from dateutil.parser import isoparse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import hikewoo_core.hike.models as hike_models
-import hikewoo_core.woo.models as woo_models
+import hikewoo_core.hike._models as hike_models
+import hikewoo_core.woo._models as woo_models
 from hikewoo_core._convert import Converters, build_converters, parse_utc
-from hikewoo_core.hike import convert as hike_convert
-from hikewoo_core.woo import convert as woo_convert
+from hikewoo_core.hike import _convert as hike_convert
+from hikewoo_core.woo import _convert as woo_convert
 
 json_scalars = (
     st.none()

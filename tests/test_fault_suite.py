@@ -56,12 +56,12 @@ from hikewoo_core import (
     SyncSettings,
 )
 from hikewoo_core._retry import SettlePolicy
+from hikewoo_core._sync import RETRY_CHECKPOINT
+from hikewoo_core._translate import HIKE_REFUND_META, HIKE_SALE_META
 from hikewoo_core.hike import FulfilmentStatus as F
 from hikewoo_core.hike import HikeClient, HikePayment
 from hikewoo_core.hike import PaymentStatus as P
-from hikewoo_core.sync import RETRY_CHECKPOINT
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce, FaultPlan, HttpFault
-from hikewoo_core.translate import HIKE_REFUND_META, HIKE_SALE_META
 from hikewoo_core.woo import WooClient
 
 from ._oracle import check_end_state

@@ -55,14 +55,14 @@ from hikewoo_core import (
     parse_woo_order,
     parse_woo_refund,
 )
+from hikewoo_core.hike import _models as hike_models
 from hikewoo_core.hike import dump_hike, parse_hike, parse_hike_sale
-from hikewoo_core.hike import models as hike_models
-from hikewoo_core.hike.oauth import parse_token_response
-from hikewoo_core.hike.schema import FIELDS as HIKE_FIELDS
+from hikewoo_core.hike._oauth import parse_token_response
+from hikewoo_core.hike._schema import FIELDS as HIKE_FIELDS
 from hikewoo_core.testing import FakeClock, FakeHike
 from hikewoo_core.woo import parse_woo_error, parse_woo_orders, parse_woo_refunds
-from hikewoo_core.woo.models import WooOrder, WooRefund
-from hikewoo_core.woo.webhooks import verify_woo_webhook
+from hikewoo_core.woo._models import WooOrder, WooRefund
+from hikewoo_core.woo._webhooks import verify_woo_webhook
 
 from ._shared import DOCS_EXAMPLES, REAL, WOO_FIXTURES, load
 from .test_bad_payloads import ORDER as BUILT_IN_ORDER

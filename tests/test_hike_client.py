@@ -18,10 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
+from hikewoo_core._errors import ApiError, ConfigurationError, OutcomeUnknownError
+from hikewoo_core._ports import HikePort
 from hikewoo_core._retry import RetryPolicy
-from hikewoo_core.errors import ApiError, ConfigurationError, OutcomeUnknownError
-from hikewoo_core.hike import AsyncHikeClient, HikeClient, dump_hike, schema
-from hikewoo_core.hike.models import (
+from hikewoo_core.hike import AsyncHikeClient, HikeClient, dump_hike
+from hikewoo_core.hike import _schema as schema
+from hikewoo_core.hike._models import (
     FulfilmentStatus,
     HikePayment,
     HikeSaleDraft,
@@ -29,7 +31,6 @@ from hikewoo_core.hike.models import (
     PaymentStatus,
     SaleSource,
 )
-from hikewoo_core.ports import HikePort
 from hikewoo_core.testing import FakeClock, FakeHike
 from hikewoo_core.testing._fault_plan import FaultPlan
 from hikewoo_core.testing._faults import HttpFault, HttpFaults

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hikewoo_core.hike.schema import ENDPOINTS, FIELDS, PARAMS, schema_markdown
+from hikewoo_core.hike._schema import ENDPOINTS, FIELDS, PARAMS, schema_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "hike.md"
 

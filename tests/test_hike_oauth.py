@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from hikewoo_core.errors import ApiError, AuthenticationError, ConfigurationError, PayloadError
+from hikewoo_core._errors import ApiError, AuthenticationError, ConfigurationError, PayloadError
 from hikewoo_core.hike import AsyncHikeClient, HikeClient
-from hikewoo_core.hike.oauth import (
+from hikewoo_core.hike._oauth import (
     Tokens,
     authorization_url,
     code_grant_request,
@@ -29,7 +29,7 @@ from hikewoo_core.hike.oauth import (
     refresh_grant_request,
     refresh_tokens,
 )
-from hikewoo_core.hike.schema import DEFAULT_TOKEN_LIFETIME
+from hikewoo_core.hike._schema import DEFAULT_TOKEN_LIFETIME
 from hikewoo_core.testing import FakeClock, FakeHike
 from hikewoo_core.testing._faults import HttpFault
 from hikewoo_core.testing._hike_server import serve_hike

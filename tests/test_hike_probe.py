@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core.errors import ApiError, ConfigurationError
+from hikewoo_core._errors import ApiError, ConfigurationError
 from hikewoo_core.hike import (
     AsyncHikeClient,
     HikeClient,
@@ -22,7 +22,7 @@ from hikewoo_core.hike import (
     probe_account_async,
 )
 from hikewoo_core.hike._probe_names import _compare, _similarity
-from hikewoo_core.hike.schema import ENDPOINTS, FIELDS, PARAMS, Provenance
+from hikewoo_core.hike._schema import ENDPOINTS, FIELDS, PARAMS, Provenance
 from hikewoo_core.testing import FakeHike, _hike_server
 from hikewoo_core.testing._fault_plan import FaultPlan
 
@@ -223,7 +223,7 @@ def test_explain_puts_contradictions_first(shop: FakeHike) -> None:
     assert text.startswith("Hike account probe (http://127.0.0.1:")
     assert "/api/v1): 65 confirmed, 7 contradicted, 28 unchecked. Records" in text
     assert "Records looked at: 3 sales, 3 sale lines, 3 payments, 1 customer" in text
-    contradicted = text.index("Contradicted (correct these in hikewoo_core/hike/schema.py):")
+    contradicted = text.index("Contradicted (correct these in hikewoo_core/hike/_schema.py):")
     assert contradicted < text.index("Unchecked:") < text.index("Confirmed:")
     assert (
         "- HikeSale.modified_at: assumed 'lastModificationTime'; the API sent "

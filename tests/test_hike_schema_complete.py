@@ -7,8 +7,8 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from hikewoo_core.hike import models
-from hikewoo_core.hike.schema import FIELDS
+from hikewoo_core.hike import _models as models
+from hikewoo_core.hike._schema import FIELDS
 
 MODELS = sorted(name for name in FIELDS if hasattr(models, name))
 

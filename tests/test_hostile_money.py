@@ -33,9 +33,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hikewoo_core import PayloadError, parse_money, parse_woo_order, parse_woo_refund
-from hikewoo_core.hike import models as hike_models
+from hikewoo_core.hike import _models as hike_models
 from hikewoo_core.hike import parse_hike, parse_hike_sale
-from hikewoo_core.woo import convert as woo_convert
+from hikewoo_core.woo import _convert as woo_convert
 from hikewoo_core.woo import parse_woo_orders, parse_woo_refunds
 
 from ._shared import REAL, WOO_FIXTURES, load, requires_shared
@@ -311,7 +311,7 @@ def test_a_tolerant_order_listing_makes_hostile_orders_unreadable_naming_the_pat
 
 
 def test_a_hostile_amount_inside_a_signed_webhook_delivery_is_a_payload_error() -> None:
-    from hikewoo_core.woo.webhooks import verify_woo_webhook
+    from hikewoo_core.woo._webhooks import verify_woo_webhook
 
     body = json.dumps(with_value(ORDER, ("total",), "1_0.00"), ensure_ascii=False).encode()
     signature = base64.b64encode(hmac.new(b"s3cret", body, hashlib.sha256).digest()).decode()
@@ -478,7 +478,7 @@ def test_parse_money_reads_plain_decimals_and_json_numbers_exactly() -> None:
 def test_the_fast_check_of_an_amount_string_agrees_with_parse_money(text: str) -> None:
     """The parsers' one-regex check (``_is_plain_amount``) accepts exactly the strings
     ``parse_money`` accepts, and reads them the same."""
-    from hikewoo_core.money import _is_plain_amount
+    from hikewoo_core._money import _is_plain_amount
 
     try:
         expected: Decimal | None = parse_money(text)

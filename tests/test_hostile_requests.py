@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from hikewoo_core import MemoryLedger, Syncer, SyncSettings, partitions
-from hikewoo_core.errors import ApiError, ConfigurationError
+from hikewoo_core._errors import ApiError, ConfigurationError
 from hikewoo_core.hike import AsyncHikeClient, HikeClient
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
 from hikewoo_core.testing._fault_plan import FaultPlan
@@ -37,7 +37,7 @@ from hikewoo_core.testing._faults import HttpFault
 from hikewoo_core.testing._hike_server import serve_hike
 from hikewoo_core.testing._woo_server import serve_woo
 from hikewoo_core.woo import AsyncWooClient, WooClient
-from hikewoo_core.woo.auth import OAuth1Signer, WooCredentials, flatten_params
+from hikewoo_core.woo._auth import OAuth1Signer, WooCredentials, flatten_params
 
 from ._shared import REAL, load, requires_shared
 from ._woo_loopback import FAST, T0, Sleeps, seed, store, wall

@@ -44,11 +44,11 @@ from hikewoo_core import (
 )
 from hikewoo_core._retry import RetryPolicy
 from hikewoo_core.hike import HikeClient
-from hikewoo_core.hike.convert import dump_hike
-from hikewoo_core.hike.models import HikeProduct
-from hikewoo_core.hike.oauth import refresh_tokens
+from hikewoo_core.hike._convert import dump_hike
+from hikewoo_core.hike._models import HikeProduct
+from hikewoo_core.hike._oauth import refresh_tokens
 from hikewoo_core.woo import WooClient
-from hikewoo_core.woo.client_async import AsyncWooClient
+from hikewoo_core.woo._client_async import AsyncWooClient
 
 from ._secrets import find_leaks, register_secret
 from ._woo_loopback import https_client, order_json

@@ -24,6 +24,14 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from hikewoo_core._errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    OutcomeUnknownError,
+    RetriesExhaustedError,
+    TransportError,
+)
 from hikewoo_core._http import (
     Request,
     default_async_client,
@@ -36,14 +44,6 @@ from hikewoo_core._http import (
 )
 from hikewoo_core._redact import SECRET_PARAMS, redact_url
 from hikewoo_core._retry import RetryPolicy, parse_retry_after
-from hikewoo_core.errors import (
-    ApiError,
-    AuthenticationError,
-    ConfigurationError,
-    OutcomeUnknownError,
-    RetriesExhaustedError,
-    TransportError,
-)
 
 BASE = "https://shop.test/wp-json/wc/v3"
 FAST = RetryPolicy(attempts=5, initial=0.5, maximum=30.0, jitter=0.0)

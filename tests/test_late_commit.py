@@ -21,10 +21,10 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from hikewoo_core._errors import ApiError, OutcomeUnknownError
 from hikewoo_core._retry import RetryPolicy
-from hikewoo_core.errors import ApiError, OutcomeUnknownError
 from hikewoo_core.hike import HikeClient
-from hikewoo_core.hike.models import (
+from hikewoo_core.hike._models import (
     FulfilmentStatus,
     HikePayment,
     HikeSaleDraft,

@@ -22,7 +22,7 @@ from hypothesis import given
 
 from hikewoo_core import PayloadError, parse_woo_order, parse_woo_refund
 from hikewoo_core._fastgen import DeferredSlot
-from hikewoo_core.ports import Unreadable
+from hikewoo_core._ports import Unreadable
 from hikewoo_core.woo import (
     WooImage,
     WooLineItem,
@@ -33,9 +33,9 @@ from hikewoo_core.woo import (
     parse_woo_orders,
     parse_woo_refunds,
 )
-from hikewoo_core.woo import convert as woo_convert
-from hikewoo_core.woo.convert import parse_woo_orders_tolerant
-from hikewoo_core.woo.models import ItemRef
+from hikewoo_core.woo import _convert as woo_convert
+from hikewoo_core.woo._convert import parse_woo_orders_tolerant
+from hikewoo_core.woo._models import ItemRef
 
 from .test_fast_path import WOO_RENAMES, assert_same, payloads
 

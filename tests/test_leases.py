@@ -9,7 +9,7 @@ import pytest
 
 from hikewoo_core import LeaseError, MemoryLedger, SqliteLedger
 from hikewoo_core._leases import LeaseKeeper
-from hikewoo_core.ports import Fence
+from hikewoo_core._ports import Fence
 from hikewoo_core.testing import FakeClock
 
 

@@ -21,10 +21,10 @@ from typing import Any
 import attrs
 import pytest
 
-from hikewoo_core.errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
-from hikewoo_core.hike.models import FulfilmentStatus, PaymentStatus
-from hikewoo_core.ledger import SCHEMA_VERSION, MemoryLedger, SqliteLedger
-from hikewoo_core.ports import Fence, Intent, IntentState, LedgerPort, Link, Origin, RefundLink
+from hikewoo_core._errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
+from hikewoo_core._ledger import SCHEMA_VERSION, MemoryLedger, SqliteLedger
+from hikewoo_core._ports import Fence, Intent, IntentState, LedgerPort, Link, Origin, RefundLink
+from hikewoo_core.hike._models import FulfilmentStatus, PaymentStatus
 
 UTC = timezone.utc
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -461,8 +461,8 @@ def test_sqlite_pending_intent_survives_a_process_crash(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     code = (
         "import os, sys\n"
-        "from hikewoo_core.ledger import SqliteLedger\n"
-        "from hikewoo_core.ports import Intent\n"
+        "from hikewoo_core._ledger import SqliteLedger\n"
+        "from hikewoo_core._ports import Intent\n"
         "led = SqliteLedger(sys.argv[1])\n"
         "led.begin_intent(Intent(key='crash', kind='create_hike_sale', payload={}))\n"
         "os._exit(3)  # no close, no complete\n"
@@ -477,7 +477,7 @@ def test_sqlite_complete_intent_rolls_back_on_a_unique_violation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure deep in the transaction (after the intent and link were written)."""
-    import hikewoo_core.ledger._sqlite as sqlite_module
+    import hikewoo_core._ledger._sqlite as sqlite_module
 
     def violate_unique(conn: sqlite3.Connection, link: RefundLink) -> None:
         row = (1, 11, 901, "woo", "1.00")
@@ -548,7 +548,7 @@ def test_sqlite_migrates_a_version_1_file_keeping_its_data(tmp_path: Path) -> No
     path = tmp_path / "v1.db"
     with sqlite3.connect(path) as raw:
         raw.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        from hikewoo_core.ledger._schema import _MIGRATIONS
+        from hikewoo_core._ledger._schema import _MIGRATIONS
 
         _MIGRATIONS[0](raw)
         raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
@@ -601,7 +601,7 @@ def test_sqlite_repr_close_and_context_manager(tmp_path: Path) -> None:
 def test_sqlite_iterates_links_page_by_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hikewoo_core.ledger._sqlite as sqlite_module
+    import hikewoo_core._ledger._sqlite as sqlite_module
 
     monkeypatch.setattr(sqlite_module, "PAGE", 2)
     with SqliteLedger(tmp_path / "ledger.db") as led:
@@ -614,7 +614,7 @@ def test_sqlite_iterates_links_page_by_page(
 
 _CONTENDER = """
 import json, sys
-from hikewoo_core.ledger import SqliteLedger
+from hikewoo_core._ledger import SqliteLedger
 path, owner, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
 order = [f"r{(start + i) % 25}" for i in range(25)]  # each starts elsewhere, then collides
 with SqliteLedger(path, timeout=20) as led:

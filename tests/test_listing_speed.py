@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from hikewoo_core.errors import ApiError, PayloadError, UnexpectedResponseError
+from hikewoo_core._errors import ApiError, PayloadError, UnexpectedResponseError
 from hikewoo_core.testing._fault_plan import FaultPlan
 from hikewoo_core.testing._woo_server import serve_woo
 from hikewoo_core.woo import AsyncWooClient, WooClient

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hikewoo_core import ConfigurationError
+from hikewoo_core._mapping import DEFAULT_STATUS_TABLE, HikeStatus, StatusRow, StatusTable
 from hikewoo_core.hike import FulfilmentStatus, PaymentStatus
-from hikewoo_core.mapping import DEFAULT_STATUS_TABLE, HikeStatus, StatusRow, StatusTable
 
 F, P = FulfilmentStatus, PaymentStatus
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules.md"

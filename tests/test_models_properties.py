@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hikewoo_core.hike.models as hike_models
-import hikewoo_core.woo.models as woo_models
+import hikewoo_core.hike._models as hike_models
+import hikewoo_core.woo._models as woo_models
 from hikewoo_core import parse_woo_order
 from hikewoo_core.hike import dump_hike_sale, parse_hike_sale
 from hikewoo_core.woo import dump_woo_order

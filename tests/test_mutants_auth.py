@@ -1,7 +1,7 @@
 """WooCommerce authentication and OAuth 1.0a signing: the holes mutation testing found
 (see docs/testing.md).
 
-Rules (``hikewoo_core.woo.auth``): refuse credentials, URLs and modes that cannot work,
+Rules (``hikewoo_core.woo._auth``): refuse credentials, URLs and modes that cannot work,
 saying why and showing the URL redacted; sign exactly as WooCommerce checks (HMAC-SHA256
 by default, every byte of the base string, a fresh 128-bit nonce, the current time);
 never follow a link carrying a secret.
@@ -18,8 +18,8 @@ from functools import partial
 
 import pytest
 
-from hikewoo_core.errors import ConfigurationError
-from hikewoo_core.woo.auth import (
+from hikewoo_core._errors import ConfigurationError
+from hikewoo_core.woo._auth import (
     AuthMode,
     OAuth1Signer,
     WooCredentials,

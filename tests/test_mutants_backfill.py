@@ -2,7 +2,7 @@
 docs/testing.md).
 
 Rules (rule 1.7, DESIGN 3 "long work" and "one bad record never stops a run", and the
-``hikewoo_core.backfill`` docstring): a range splits into contiguous partitions without
+``hikewoo_core._backfill`` docstring): a range splits into contiguous partitions without
 gaps, overlaps or empty slices; bad arguments are refused naming the argument; a run
 counts exactly what it did, checkpoints where it got to, resumes from there, keeps and
 retries what failed, and the report a person reads says exactly what happened.
@@ -19,11 +19,11 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from hikewoo_core import ApiError, ConfigurationError, Partition, PayloadError, Progress, partitions
-from hikewoo_core.backfill import BackfillReport, run_backfill
-from hikewoo_core.plan import StockImpact
-from hikewoo_core.ports import Unreadable
+from hikewoo_core._backfill import BackfillReport, run_backfill
+from hikewoo_core._plan import StockImpact
+from hikewoo_core._ports import Unreadable
 from hikewoo_core.testing import FakeWooCommerce
-from hikewoo_core.woo.models import WooOrder
+from hikewoo_core.woo._models import WooOrder
 
 from ._world import ADA, World, make_world, spy_processed
 from .test_backfill import Crash, history

@@ -20,14 +20,10 @@ import attrs
 import pytest
 
 from hikewoo_core import LeaseError, MemoryLedger, OutcomeUnknownError, SyncSettings
+from hikewoo_core._executor import Applied, Executor
 from hikewoo_core._leases import LeaseKeeper
-from hikewoo_core._retry import SettlePolicy
-from hikewoo_core.executor import Applied, Executor
-from hikewoo_core.hike.models import FulfilmentStatus as F
-from hikewoo_core.hike.models import HikeSale
-from hikewoo_core.hike.models import PaymentStatus as P
-from hikewoo_core.mapping import HikeStatus
-from hikewoo_core.plan import (
+from hikewoo_core._mapping import HikeStatus
+from hikewoo_core._plan import (
     CreateHikeRefundSale,
     CreateHikeSale,
     CreateWooOrder,
@@ -37,7 +33,11 @@ from hikewoo_core.plan import (
     UpdateWooOrder,
     Write,
 )
-from hikewoo_core.ports import Fence, Intent, IntentState, Link, Origin, RefundLink
+from hikewoo_core._ports import Fence, Intent, IntentState, Link, Origin, RefundLink
+from hikewoo_core._retry import SettlePolicy
+from hikewoo_core.hike._models import FulfilmentStatus as F
+from hikewoo_core.hike._models import HikeSale
+from hikewoo_core.hike._models import PaymentStatus as P
 from hikewoo_core.testing import FakeClock
 
 from ._world import World, make_world

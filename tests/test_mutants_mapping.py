@@ -11,10 +11,10 @@ import importlib.util
 import pytest
 
 from hikewoo_core import ConfigurationError
+from hikewoo_core._mapping import DEFAULT_STATUS_TABLE, HikeStatus, StatusRow, StatusTable
 from hikewoo_core.hike import FulfilmentStatus as F
 from hikewoo_core.hike import PaymentStatus as P
-from hikewoo_core.mapping import DEFAULT_STATUS_TABLE, HikeStatus, StatusRow, StatusTable
-from hikewoo_core.woo.models import WooStatus
+from hikewoo_core.woo._models import WooStatus
 
 # The seed's table, written out here rather than read from the code under test.
 SEED_TABLE = (
@@ -46,7 +46,7 @@ def row(woo: str, fulfilment: F, payment: P, canonical: bool = False) -> StatusR
 def test_rule_1_1_the_default_table_built_at_import_is_the_seeds_table() -> None:
     """Rule 1.1: importing the module builds exactly the seed's rows (a fresh import, so
     the code that builds the table at import time runs under test too)."""
-    spec = importlib.util.find_spec("hikewoo_core.mapping")
+    spec = importlib.util.find_spec("hikewoo_core._mapping")
     assert spec is not None
     assert spec.loader is not None
     fresh = importlib.util.module_from_spec(spec)

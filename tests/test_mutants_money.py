@@ -1,6 +1,6 @@
 """Money: the holes mutation testing found (see docs/testing.md).
 
-Rules (DESIGN 2: money as ``Decimal``, never ``float``; ``hikewoo_core.money``): an amount
+Rules (DESIGN 2: money as ``Decimal``, never ``float``; ``hikewoo_core._money``): an amount
 is read exactly as sent (a float by its shortest repr, never its binary expansion),
 anything else is refused with a message naming it, and amounts are written back at the
 currency's ISO 4217 precision, rounded half up.
@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from hikewoo_core.money import (
+from hikewoo_core._money import (
     MAX_AMOUNT_DIGITS,
     currency_places,
     format_money,

@@ -18,16 +18,8 @@ import attrs
 import pytest
 
 from hikewoo_core import DEFAULT_STATUS_TABLE, SyncDirection, SyncSettings
-from hikewoo_core.hike.models import (
-    FulfilmentStatus,
-    HikeCustomer,
-    HikePayment,
-    HikeSale,
-    HikeSaleLine,
-    PaymentStatus,
-)
-from hikewoo_core.mapping import HikeStatus
-from hikewoo_core.plan import (
+from hikewoo_core._mapping import HikeStatus
+from hikewoo_core._plan import (
     CreateHikeRefundSale,
     CreateHikeSale,
     CreateWooOrder,
@@ -40,21 +32,29 @@ from hikewoo_core.plan import (
     UpdateHikeSale,
     UpdateWooOrder,
 )
-from hikewoo_core.planner import (
+from hikewoo_core._planner import (
     HikeSaleState,
     WooOrderState,
     plan_hike_sale,
     plan_woo_order,
     woo_fingerprint,
 )
-from hikewoo_core.ports import Link, Origin, RefundLink
-from hikewoo_core.translate import (
+from hikewoo_core._ports import Link, Origin, RefundLink
+from hikewoo_core._translate import (
     hike_refund_sale_from_woo,
     hike_sale_from_woo,
     woo_order_body_from_hike,
     woo_refund_body_from_hike,
 )
-from hikewoo_core.woo.models import (
+from hikewoo_core.hike._models import (
+    FulfilmentStatus,
+    HikeCustomer,
+    HikePayment,
+    HikeSale,
+    HikeSaleLine,
+    PaymentStatus,
+)
+from hikewoo_core.woo._models import (
     WooAddress,
     WooLineItem,
     WooMeta,

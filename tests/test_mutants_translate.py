@@ -19,18 +19,8 @@ from typing import Any
 import pytest
 
 from hikewoo_core import SyncSettings
-from hikewoo_core.hike.models import (
-    FulfilmentStatus,
-    HikeCustomer,
-    HikePayment,
-    HikeSale,
-    HikeSaleDraft,
-    HikeSaleLine,
-    PaymentStatus,
-    SaleSource,
-)
-from hikewoo_core.mapping import HikeStatus
-from hikewoo_core.translate import (
+from hikewoo_core._mapping import HikeStatus
+from hikewoo_core._translate import (
     customer_for_order,
     hike_refund_sale_from_woo,
     hike_sale_from_woo,
@@ -41,7 +31,17 @@ from hikewoo_core.translate import (
     woo_order_body_from_hike,
     woo_refund_body_from_hike,
 )
-from hikewoo_core.woo.models import (
+from hikewoo_core.hike._models import (
+    FulfilmentStatus,
+    HikeCustomer,
+    HikePayment,
+    HikeSale,
+    HikeSaleDraft,
+    HikeSaleLine,
+    PaymentStatus,
+    SaleSource,
+)
+from hikewoo_core.woo._models import (
     WooAddress,
     WooFeeLine,
     WooLineItem,

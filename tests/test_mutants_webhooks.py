@@ -1,7 +1,7 @@
 """Webhook verification: the holes mutation testing found (see docs/testing.md).
 
 Each test names the rule it protects. The rules are those of the module docstring of
-``hikewoo_core.woo.webhooks``: verify the raw bytes, fail closed and say why, tell a
+``hikewoo_core.woo._webhooks``: verify the raw bytes, fail closed and say why, tell a
 ping from a delivery, read the topic from its headers, keep every distinct delivery.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core.errors import ConfigurationError, PayloadError, WebhookSignatureError
-from hikewoo_core.woo.webhooks import WebhookDeduplicator, verify_woo_webhook
+from hikewoo_core._errors import ConfigurationError, PayloadError, WebhookSignatureError
+from hikewoo_core.woo._webhooks import WebhookDeduplicator, verify_woo_webhook
 
 SECRET = "whsec-mutants"
 

@@ -1,7 +1,7 @@
 """The OAuth 1.0a signer checked against oracles that share none of its code.
 
 Three independent implementations agree: the library's signer
-(:mod:`hikewoo_core.woo.auth`), WooCommerce's PHP check as the loopback server ports it on
+(:mod:`hikewoo_core.woo._auth`), WooCommerce's PHP check as the loopback server ports it on
 its own (:mod:`hikewoo_core.testing._woo_oauth_check`), and, for requests where
 WooCommerce and RFC 5849 agree (names without brackets), ``oauthlib``, a maintained OAuth
 library. The RFC 5849 section 3.4.1 example vector is checked in ``test_woo_auth``.
@@ -23,7 +23,7 @@ from hikewoo_core.testing._woo_oauth_check import (
     php_query,
     string_to_sign,
 )
-from hikewoo_core.woo.auth import (
+from hikewoo_core.woo._auth import (
     WooCredentials,
     hmac_signature,
     oauth1_params,

@@ -27,7 +27,7 @@ from hikewoo_core import PayloadError, parse_woo_order
 from hikewoo_core._convert import parse_utc
 from hikewoo_core._fastgen import _MONEY, _MONEY_FLOAT, _MONEY_INT, _MONEY_MAX
 from hikewoo_core.woo import WooAddress, WooLineItem, WooOrder
-from hikewoo_core.woo import convert as woo_convert
+from hikewoo_core.woo import _convert as woo_convert
 
 from .test_fast_path import reference_parse_utc
 

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from hikewoo_core import parse_woo_order, parse_woo_refund
-from hikewoo_core.refunds import reconcile_refunds, refunds_to_sync, remaining_refundable
+from hikewoo_core._refunds import reconcile_refunds, refunds_to_sync, remaining_refundable
 from hikewoo_core.woo import WooOrder, WooRefund
 
 

@@ -12,13 +12,13 @@ import pytest
 
 from hikewoo_core import Partition, PayloadError, Progress, Syncer, partitions
 from hikewoo_core import _backfill_pool as pool
+from hikewoo_core._backfill import _Run, start_run
+from hikewoo_core._ledger import MemoryLedger
+from hikewoo_core._ports import Intent
+from hikewoo_core._translate import hike_sale_reference
 from hikewoo_core._unreadable import Unreadable
-from hikewoo_core.backfill import _Run, start_run
-from hikewoo_core.ledger import MemoryLedger
-from hikewoo_core.ports import Intent
 from hikewoo_core.testing import FakeClock, FakeWooCommerce
-from hikewoo_core.translate import hike_sale_reference
-from hikewoo_core.woo.models import WooOrder
+from hikewoo_core.woo._models import WooOrder
 
 from ._world import World, make_world
 from .test_backfill import history

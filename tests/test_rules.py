@@ -14,10 +14,10 @@ from hikewoo_core import (
     SyncSettings,
     UnsupportedProductError,
 )
+from hikewoo_core._plan import CreateHikeSale, Mismatch, Reject, Skip
 from hikewoo_core.hike import FulfilmentStatus as F
 from hikewoo_core.hike import HikeCustomer
 from hikewoo_core.hike import PaymentStatus as P
-from hikewoo_core.plan import CreateHikeSale, Mismatch, Reject, Skip
 
 from ._world import make_world
 
@@ -245,7 +245,7 @@ def test_rule_1_4_mismatched_refunds_are_reported_not_fixed() -> None:
         amount=bad.amount,
         line_items=(type(bad_line)(**{**_fields(bad_line), "quantity": -5}),),
     )
-    from hikewoo_core.planner import plan_woo_order
+    from hikewoo_core._planner import plan_woo_order
 
     plan = plan_woo_order(
         type(state)(order=state.order, refunds=(forged,)),

@@ -41,13 +41,13 @@ from hikewoo_core import (
 from hikewoo_core._http_types import Request
 from hikewoo_core._retry import RetryPolicy
 from hikewoo_core.hike import HikeClient
-from hikewoo_core.hike.client_async import AsyncHikeClient
-from hikewoo_core.hike.oauth import Tokens, authorization_url, exchange_code, refresh_tokens
+from hikewoo_core.hike._client_async import AsyncHikeClient
+from hikewoo_core.hike._oauth import Tokens, authorization_url, exchange_code, refresh_tokens
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce, FaultPlan
 from hikewoo_core.woo import WooClient
-from hikewoo_core.woo.auth import OAuth1Signer, WooCredentials
-from hikewoo_core.woo.client_async import AsyncWooClient
-from hikewoo_core.woo.webhooks import verify_woo_webhook
+from hikewoo_core.woo._auth import OAuth1Signer, WooCredentials
+from hikewoo_core.woo._client_async import AsyncWooClient
+from hikewoo_core.woo._webhooks import verify_woo_webhook
 
 from ._secrets import find_leaks, register_secret
 from ._woo_loopback import https_client
@@ -307,7 +307,7 @@ def test_hike_refresh_refused_and_failures(logs: list[str]) -> None:
                 errors.append(caught.value)
         with HikeClient(ACCESS, base_url=url, clock=clock, sleep=no_sleep) as hike:
             draft = fake.read_sale(sale.id)
-            from hikewoo_core.hike.models import HikeSaleDraft
+            from hikewoo_core.hike._models import HikeSaleDraft
 
             with pytest.raises(HikeWooError) as caught:
                 hike.write_sale(

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from hikewoo_core import SqliteLedger
+from hikewoo_core._translate import HIKE_REFUND_META, HIKE_SALE_META
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce, FaultPlan
-from hikewoo_core.translate import HIKE_REFUND_META, HIKE_SALE_META
 
 from ._secrets import register_secret
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from hikewoo_core import SqliteLedger, Syncer
+from hikewoo_core._ledger import MemoryLedger
+from hikewoo_core._ports import HikePort, LedgerPort, WooPort
 from hikewoo_core.hike import FulfilmentStatus as F
 from hikewoo_core.hike import HikeClient
 from hikewoo_core.hike import PaymentStatus as P
-from hikewoo_core.ledger import MemoryLedger
-from hikewoo_core.ports import HikePort, LedgerPort, WooPort
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
 from hikewoo_core.testing._fault_plan import FaultPlan
 from hikewoo_core.testing._hike_server import serve_hike

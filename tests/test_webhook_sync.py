@@ -120,7 +120,7 @@ def test_a_forged_topic_cannot_poison_deduplication(forged: str) -> None:
 
 
 def test_the_dedup_key_is_built_from_signed_content_only() -> None:
-    from hikewoo_core.woo.webhooks import verify_woo_webhook
+    from hikewoo_core.woo._webhooks import verify_woo_webhook
 
     w = make_world()
     body = json.dumps(w.woo.get_order(w.order("completed"))).encode()

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hikewoo_core.errors import ConfigurationError, HikeWooError
-from hikewoo_core.woo.auth import (
+from hikewoo_core._errors import ConfigurationError, HikeWooError
+from hikewoo_core.woo._auth import (
     AuthMode,
     OAuth1Signer,
     ParamValue,

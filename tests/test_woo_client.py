@@ -14,19 +14,19 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from hikewoo_core.errors import (
+from hikewoo_core._errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
     OutcomeUnknownError,
     RetriesExhaustedError,
 )
-from hikewoo_core.ports import WooPort
+from hikewoo_core._ports import WooPort
 from hikewoo_core.testing import FakeClock
 from hikewoo_core.testing._fault_plan import FaultPlan
 from hikewoo_core.testing._woo_server import serve_woo
 from hikewoo_core.woo import BatchResult, WooClient
-from hikewoo_core.woo.auth import AuthMode, hmac_signature, signature_base_string
+from hikewoo_core.woo._auth import AuthMode, hmac_signature, signature_base_string
 
 from ._woo_loopback import (
     FAST,

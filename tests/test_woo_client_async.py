@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hikewoo_core.errors import AuthenticationError, ConfigurationError, OutcomeUnknownError
+from hikewoo_core._errors import AuthenticationError, ConfigurationError, OutcomeUnknownError
 from hikewoo_core.testing import FakeClock
 from hikewoo_core.testing._fault_plan import FaultPlan
 from hikewoo_core.testing._woo_server import serve_woo

@@ -22,8 +22,8 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
-from hikewoo_core.errors import ApiError, ConfigurationError
-from hikewoo_core.ports import WooPort
+from hikewoo_core._errors import ApiError, ConfigurationError
+from hikewoo_core._ports import WooPort
 from hikewoo_core.testing import FakeClock, FakeWooCommerce, serve_woo
 from hikewoo_core.woo import (
     AsyncWooClient,
@@ -33,7 +33,7 @@ from hikewoo_core.woo import (
     parse_woo_product,
     parse_woo_products,
 )
-from hikewoo_core.woo.auth import OAuth1Signer, WooCredentials, flatten_params
+from hikewoo_core.woo._auth import OAuth1Signer, WooCredentials, flatten_params
 
 from ._shared import REAL, load, requires_shared
 from ._woo_loopback import FAST, Sleeps, wall

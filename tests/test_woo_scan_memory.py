@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from hikewoo_core import parse_woo_order
+from hikewoo_core.woo._models import WooOrder
 from hikewoo_core.woo._paging import ModifiedScan
 from hikewoo_core.woo._responses import Page
-from hikewoo_core.woo.models import WooOrder
 
 UTC = timezone.utc
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -20,7 +20,7 @@ from hikewoo_core.testing import FakeWooCommerce
 from hikewoo_core.testing._fault_plan import FaultPlan
 from hikewoo_core.testing._faults import HttpFault, HttpFaults
 from hikewoo_core.testing._woo_server import serve_woo
-from hikewoo_core.woo.auth import (
+from hikewoo_core.woo._auth import (
     OAuth1Signer,
     WooCredentials,
     basic_auth_header,

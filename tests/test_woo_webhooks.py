@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core.errors import ConfigurationError, PayloadError, WebhookSignatureError
-from hikewoo_core.woo.webhooks import (
+from hikewoo_core._errors import ConfigurationError, PayloadError, WebhookSignatureError
+from hikewoo_core.woo._webhooks import (
     SeenStore,
     WebhookDeduplicator,
     WooWebhookEvent,

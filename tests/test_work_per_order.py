@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from hikewoo_core import MemoryLedger
-from hikewoo_core.planner import woo_fingerprint
+from hikewoo_core._planner import woo_fingerprint
 
 from ._world import make_world
 

@@ -9,8 +9,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from ._errors import ApiError, AuthenticationError
 from ._redact import redact_url, scrub, scrub_json
-from .errors import ApiError, AuthenticationError
 
 __all__ = ["MAX_ERROR_TEXT", "api_error"]
 

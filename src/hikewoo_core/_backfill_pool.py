@@ -2,7 +2,7 @@
 
 :meth:`~hikewoo_core.Syncer.backfill` splits its creation-date range into partitions
 (:func:`~hikewoo_core.partitions`) and runs them on ``concurrency`` threads. Each
-partition is an ordinary one (:mod:`hikewoo_core.backfill`): its own keyset scan, its own
+partition is an ordinary one (:mod:`hikewoo_core._backfill`): its own keyset scan, its own
 checkpoint, its own failures. Partitions share nothing but the ledger, whose per-pair
 leases keep every order synced once whichever thread (or process) meets it, and an
 order belongs to exactly one partition (by its creation date, which never changes).
@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
-from .backfill import (
+from ._backfill import (
     BackfillReport,
     Partition,
     Progress,
@@ -42,10 +42,10 @@ from .backfill import (
     report_of,
     start_run,
 )
-from .errors import ConfigurationError
+from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .sync import Syncer
+    from ._sync import Syncer
 
 __all__ = ["DEFAULT_CONCURRENCY", "PARTS", "run_concurrently", "split"]
 

@@ -30,9 +30,9 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import _json
+from ._errors import PayloadError
 from ._fastgen import FastKind, Mode, make_fast_structure_fn, reaches_deferred
-from .errors import PayloadError
-from .money import _AMOUNT_LIMIT, _is_plain_amount, parse_money
+from ._money import _AMOUNT_LIMIT, _is_plain_amount, parse_money
 
 __all__ = [
     "Check",
@@ -91,7 +91,7 @@ def _expect_bool(value: object, _: object = None) -> bool:
 
 
 def _expect_money(value: object, _: object = None) -> Decimal:
-    """An amount (:func:`~hikewoo_core.money.parse_money`'s rules), the common cases inlined."""
+    """An amount (:func:`~hikewoo_core.parse_money`'s rules), the common cases inlined."""
     if type(value) is str:  # WooCommerce sends strings
         if _is_plain_amount(value) is not None:
             return Decimal(value)

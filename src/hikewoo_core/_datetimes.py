@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from .errors import ConfigurationError
+from ._errors import ConfigurationError
 
 __all__ = ["checked_clock", "naive_message", "optional_aware", "require_aware"]
 

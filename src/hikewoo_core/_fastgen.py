@@ -51,8 +51,8 @@ from typing import Any, Literal, NamedTuple, get_args, get_origin
 
 import attrs
 
-from .errors import PayloadError
-from .money import _AMOUNT_LIMIT, _is_plain_amount
+from ._errors import PayloadError
+from ._money import _AMOUNT_LIMIT, _is_plain_amount
 
 __all__ = [
     "DeferredSlot",

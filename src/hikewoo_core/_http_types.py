@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
+from ._errors import ConfigurationError
 from ._redact import REDACTED, SECRET_HEADERS, is_secret_param, redact_mapping, redact_url
 from ._retry import RETRY_SAFE_METHODS
-from .errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",

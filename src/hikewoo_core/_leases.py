@@ -12,7 +12,7 @@ The guarantee, written out in ``docs/concepts.md``: no two executors record outc
 the same pair at once, and a new holder never sends a create while the write of an
 earlier holder may still land, provided that write lands (or fails) within the lease
 time after the earlier holder's last renewal plus the settle period
-(:class:`~hikewoo_core._retry.SettlePolicy`).
+(:class:`~hikewoo_core.SettlePolicy`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import LeaseError
-from .ports import Fence, LedgerPort
+from ._errors import LeaseError
+from ._ports import Fence, LedgerPort
 
 __all__ = ["LeaseKeeper"]
 

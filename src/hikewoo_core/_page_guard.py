@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import UnexpectedResponseError
+from ._errors import UnexpectedResponseError
 
 __all__ = ["PageGuard", "item_key"]
 

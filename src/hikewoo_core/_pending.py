@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from .hike.models import FulfilmentStatus, HikeSale
-from .ports import LedgerPort
-from .woo.models import WooOrder
+from ._ports import LedgerPort
+from .hike._models import FulfilmentStatus, HikeSale
+from .woo._models import WooOrder
 
 __all__ = [
     "RETRY_CHECKPOINT",

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
-from .errors import PayloadError
+from ._errors import PayloadError
 
 __all__ = [
     "REDACTED",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from .executor import Applied
-from .plan import Plan, StockImpact
-from .woo.webhooks import WooWebhookEvent
+from ._executor import Applied
+from ._plan import Plan, StockImpact
+from .woo._webhooks import WooWebhookEvent
 
 __all__ = ["Failure", "SyncReport", "WebhookResult"]
 

@@ -18,7 +18,7 @@ from typing import ClassVar, TypeAlias
 
 import attrs
 
-from .errors import ConfigurationError
+from ._errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_RETRY_POLICY",

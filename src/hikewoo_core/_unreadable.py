@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from ._convert import parse_utc
-from .errors import PayloadError
+from ._errors import PayloadError
 
 __all__ = ["Unreadable", "unreadable"]
 

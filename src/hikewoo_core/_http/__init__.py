@@ -11,7 +11,7 @@ I/O (the pattern of httpx's ``auth_flow``). Two small drivers, :func:`send_sync`
   cannot have acted on it: the connection was never made, or the answer was a 429,
   or a 503 with ``Retry-After``. If it may have reached the server and no answer came
   back (read timeout, dropped connection, 502/504 from a gateway), the flow raises
-  :class:`~hikewoo_core.errors.OutcomeUnknownError` rather than risk a duplicate.
+  :class:`~hikewoo_core.OutcomeUnknownError` rather than risk a duplicate.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import TypeAlias
 import httpx
 
 from .._api_errors import api_error
+from .._errors import ApiError, OutcomeUnknownError, RetriesExhaustedError, TransportError
 from .._http_types import REFRESH, Command, Request, Send, Sleep
 from .._redact import redact_url, scrub
 from .._retry import (
@@ -25,7 +26,6 @@ from .._retry import (
     parse_http_date,
     parse_retry_after,
 )
-from ..errors import ApiError, OutcomeUnknownError, RetriesExhaustedError, TransportError
 
 __all__ = [
     "Flow",

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
+from .._errors import OutcomeUnknownError, ResponseTooLargeError
 from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, MAX_ERROR_BODY, Request, Send, Sleep
 from .._redact import redact_url
-from ..errors import OutcomeUnknownError, ResponseTooLargeError
 from ._flow import Flow, Reply
 
 __all__ = [

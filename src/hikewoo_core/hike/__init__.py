@@ -1,15 +1,16 @@
 """Hike POS: models, parsing, the field/endpoint table and (lazily imported) REST clients.
 
 ``HikeClient`` and ``AsyncHikeClient`` are imported on first use, so importing the
-models does not import httpx. The OAuth2 helpers (:mod:`hikewoo_core.hike.oauth`)
+models does not import httpx. The OAuth2 helpers (:func:`exchange_code`, :func:`refresh_tokens`)
 load httpx only when they send a request.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .convert import (
+from .._lazy import lazy_exports as _lazy_exports
+from ._convert import (
     dump_hike,
     dump_hike_sale,
     parse_hike,
@@ -17,7 +18,7 @@ from .convert import (
     parse_hike_register_closure,
     parse_hike_sale,
 )
-from .models import (
+from ._models import (
     FulfilmentStatus,
     HikeCustomer,
     HikeOutlet,
@@ -31,22 +32,56 @@ from .models import (
     PaymentStatus,
     SaleSource,
 )
-from .oauth import Tokens, authorization_url
+from ._oauth import DEFAULT_AUTH_BASE, Tokens, authorization_url
+from ._schema import (
+    ENDPOINTS,
+    FIELDS,
+    PARAMS,
+    Endpoint,
+    Field,
+    Provenance,
+    StatusEncoding,
+    schema_markdown,
+)
 
 if TYPE_CHECKING:
-    from .client import HikeClient
-    from .client_async import AsyncHikeClient
-    from .client_oauth import (
+    from ._client import HikeClient
+    from ._client_async import AsyncHikeClient
+    from ._client_oauth import (
         exchange_code,
         exchange_code_async,
         refresh_tokens,
         refresh_tokens_async,
     )
-    from .probe import ProbeEntry, ProbeReport, probe_account, probe_account_async
+    from ._probe import Outcome, ProbeEntry, ProbeReport, probe_account, probe_account_async
 
 __all__ = [
-    "AsyncHikeClient",
+    # the clients and OAuth2
     "HikeClient",
+    "AsyncHikeClient",
+    "DEFAULT_AUTH_BASE",
+    "Tokens",
+    "authorization_url",
+    "exchange_code",
+    "exchange_code_async",
+    "refresh_tokens",
+    "refresh_tokens_async",
+    # the field and endpoint table
+    "ENDPOINTS",
+    "FIELDS",
+    "PARAMS",
+    "Endpoint",
+    "Field",
+    "Provenance",
+    "StatusEncoding",
+    "schema_markdown",
+    # probing an account
+    "Outcome",
+    "ProbeEntry",
+    "ProbeReport",
+    "probe_account",
+    "probe_account_async",
+    # models and parsing
     "FulfilmentStatus",
     "HikeCustomer",
     "HikeOutlet",
@@ -59,49 +94,26 @@ __all__ = [
     "HikeSaleLine",
     "PaymentStatus",
     "SaleSource",
-    "Tokens",
-    "authorization_url",
     "dump_hike",
     "dump_hike_sale",
-    "exchange_code",
-    "exchange_code_async",
     "parse_hike",
     "parse_hike_product",
     "parse_hike_register_closure",
     "parse_hike_sale",
-    "refresh_tokens",
-    "refresh_tokens_async",
-    "ProbeEntry",
-    "ProbeReport",
-    "probe_account",
-    "probe_account_async",
 ]
 
 _LAZY = {
-    "HikeClient": ".client",
-    "AsyncHikeClient": ".client_async",
-    "exchange_code": ".client_oauth",
-    "exchange_code_async": ".client_oauth",
-    "refresh_tokens": ".client_oauth",
-    "refresh_tokens_async": ".client_oauth",
-    "ProbeEntry": ".probe",
-    "ProbeReport": ".probe",
-    "probe_account": ".probe",
-    "probe_account_async": ".probe",
+    "HikeClient": "._client",
+    "AsyncHikeClient": "._client_async",
+    "exchange_code": "._client_oauth",
+    "exchange_code_async": "._client_oauth",
+    "refresh_tokens": "._client_oauth",
+    "refresh_tokens_async": "._client_oauth",
+    "Outcome": "._probe",
+    "ProbeEntry": "._probe",
+    "ProbeReport": "._probe",
+    "probe_account": "._probe",
+    "probe_account_async": "._probe",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Import the HTTP clients (and so httpx) only when they are asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)

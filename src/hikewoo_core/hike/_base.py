@@ -1,7 +1,7 @@
 """What the synchronous and asynchronous Hike clients share: settings and tokens (pure).
 
-No httpx here: the I/O lives in :mod:`~hikewoo_core.hike.client` and
-:mod:`~hikewoo_core.hike.client_async`.
+No httpx here: the I/O lives in :mod:`~hikewoo_core.hike._client` and
+:mod:`~hikewoo_core.hike._client_async`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .._datetimes import checked_clock
+from .._errors import ApiError, AuthenticationError, ConfigurationError
 from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
 from .._redact import scrub_json, secret_forms
 from .._retry import RetryPolicy
-from ..errors import ApiError, AuthenticationError, ConfigurationError
+from ._models import HikeSaleDraft
+from ._oauth import Tokens, parse_token_response, refresh_grant_request
 from ._requests import (
     DEFAULT_BASE_URL,
     DEFAULT_PAGE_SIZE,
@@ -25,9 +27,7 @@ from ._requests import (
     decode,
 )
 from ._requests import oauth_base as derive_oauth_base
-from .models import HikeSaleDraft
-from .oauth import Tokens, parse_token_response, refresh_grant_request
-from .schema import StatusEncoding
+from ._schema import StatusEncoding
 
 __all__ = ["OnTokens", "TokenSession", "HikeClientBase"]
 

@@ -12,7 +12,7 @@ import attrs
 
 from .._convert import parse_utc
 from ._probe_report import _NAMES, Outcome, _count
-from .schema import FIELDS, PARAMS
+from ._schema import FIELDS, PARAMS
 
 _PAGING: Final = PARAMS["paging"]
 #: How alike two names must be (0 to 1) for one to be taken as the other renamed.

@@ -7,11 +7,11 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from .schema import Provenance
+from ._schema import Provenance
 
 #: What the live API said about one entry of the schema.
 Outcome = Literal["confirmed", "contradicted", "unchecked"]
-#: Which table of :mod:`~hikewoo_core.hike.schema` an entry comes from.
+#: Which table of :mod:`~hikewoo_core.hike._schema` an entry comes from.
 Table = Literal["ENDPOINTS", "PARAMS", "FIELDS", "CONSTANTS"]
 
 OUTCOMES: Final[tuple[Outcome, ...]] = ("confirmed", "contradicted", "unchecked")
@@ -38,7 +38,7 @@ _SHORT: Final = {
 
 @attrs.frozen
 class ProbeEntry:
-    """What the live API said about one entry of :mod:`~hikewoo_core.hike.schema`.
+    """What the live API said about one entry of :mod:`~hikewoo_core.hike._schema`.
 
     ``table`` is the schema table (``"FIELDS"``, ``"ENDPOINTS"``, ``"PARAMS"``, or
     ``"CONSTANTS"`` for ``STATUS_ENCODING``); ``group`` the model (``"HikeSale"``), the
@@ -152,7 +152,7 @@ class ProbeReport:
             out += _wrap(f"Records looked at: {looked}.", "")
         out.append("")
         if self.contradicted:
-            out.append("Contradicted (correct these in hikewoo_core/hike/schema.py):")
+            out.append("Contradicted (correct these in hikewoo_core/hike/_schema.py):")
             for entry in self.contradicted:
                 out += _wrap(entry.describe(), "- ")
         else:

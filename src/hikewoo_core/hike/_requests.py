@@ -1,6 +1,6 @@
 """The Hike requests and their answers, shared by both clients (pure, no httpx).
 
-Every path, parameter and field name comes from :mod:`hikewoo_core.hike.schema`.
+Every path, parameter and field name comes from :mod:`hikewoo_core.hike._schema`.
 The clients build a :class:`~hikewoo_core._http_types.Request` here, run it
 through the shared HTTP layer, and read the answer here.
 """
@@ -16,13 +16,13 @@ import attrs
 
 from .._convert import decode_json
 from .._datetimes import require_aware
+from .._errors import ConfigurationError, PayloadError
 from .._http_types import QueryValue, Request
 from .._page_guard import PageGuard
 from .._retry import RetryPolicy
 from .._unreadable import Unreadable, unreadable
-from ..errors import ConfigurationError, PayloadError
-from .convert import dump_hike, dump_hike_sale, encode_statuses, parse_hike
-from .models import (
+from ._convert import dump_hike, dump_hike_sale, encode_statuses, parse_hike
+from ._models import (
     FulfilmentStatus,
     HikeCustomer,
     HikeOutlet,
@@ -32,7 +32,7 @@ from .models import (
     HikeSaleDraft,
     PaymentStatus,
 )
-from .schema import ENDPOINTS, FIELDS, MAX_PAGE_SIZE, PARAMS, StatusEncoding
+from ._schema import ENDPOINTS, FIELDS, MAX_PAGE_SIZE, PARAMS, StatusEncoding
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -224,7 +224,7 @@ def parse_items(items: Iterable[Any], cls: type[T], what: str) -> list[T]:
 
 def parse_sales_tolerant(items: Iterable[Any]) -> list[HikeSale | Unreadable]:
     """Parse the sales of a page, a sale that does not parse becoming
-    :class:`~hikewoo_core.ports.Unreadable` (with its own problems) instead of failing
+    :class:`~hikewoo_core.Unreadable` (with its own problems) instead of failing
     the page: one bad sale must not stop a sync run."""
     out: list[HikeSale | Unreadable] = []
     for item in items:

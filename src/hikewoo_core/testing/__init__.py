@@ -1,8 +1,8 @@
 """Fakes of WooCommerce and Hike, for testing code that uses ``hikewoo_core``: in memory,
 and served over HTTP on loopback.
 
-:class:`FakeWooCommerce` implements :class:`~hikewoo_core.ports.WooPort` and
-:class:`FakeHike` implements :class:`~hikewoo_core.ports.HikePort`, with the rules of
+:class:`FakeWooCommerce` implements :class:`~hikewoo_core.WooPort` and
+:class:`FakeHike` implements :class:`~hikewoo_core.HikePort`, with the rules of
 the real systems rather than those of a dict: a WooCommerce refund that reaches the
 order total sets the order ``refunded``; setting ``refunded`` by hand creates the
 "Order fully refunded." refund; ``api_refund`` defaults to true and fails on a

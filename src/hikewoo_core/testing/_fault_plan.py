@@ -1,6 +1,6 @@
 """A plan of HTTP failures for the loopback servers: scripted and seeded-random.
 
-:class:`FaultPlan` extends :class:`~hikewoo_core.testing._faults.HttpFaults` (so
+:class:`FaultPlan` extends :class:`~hikewoo_core.testing.HttpFaults` (so
 ``serve_hike`` accepts it too) with what reliability tests need. The kinds of fault:
 
 - :meth:`~FaultPlan.fail` / :meth:`~FaultPlan.throttle`: an error status (429 with

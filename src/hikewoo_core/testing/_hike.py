@@ -10,9 +10,10 @@ from typing import Any
 
 import attrs
 
-from ..errors import RuleViolation
-from ..hike._requests import reference_windows
-from ..hike.models import (
+from .._errors import RuleViolation
+from .._money import ZERO
+from .._serials import check_serial_entry
+from ..hike._models import (
     FulfilmentStatus,
     HikeCustomer,
     HikeOutlet,
@@ -26,8 +27,7 @@ from ..hike.models import (
     PaymentStatus,
     SaleSource,
 )
-from ..money import ZERO
-from ..serials import check_serial_entry
+from ..hike._requests import reference_windows
 from ._clock import Clock, aware_utc
 from ._faults import locked
 from ._hike_store import HikeStore, money, not_found
@@ -45,7 +45,7 @@ _REFUNDABLE = frozenset({FulfilmentStatus.COMPLETED, FulfilmentStatus.ON_ACCOUNT
 
 
 class FakeHike(HikeStore):
-    """A Hike store in memory that implements :class:`~hikewoo_core.ports.HikePort`.
+    """A Hike store in memory that implements :class:`~hikewoo_core.HikePort`.
 
     It starts with outlet 1 and register 1, the register **open**. Its rules:
     a sale needs an open register and is stamped with that register's current
@@ -54,7 +54,7 @@ class FakeHike(HikeStore):
     quantities, restock; voiding restocks); a refund
     sale must refer to an existing sale and refunds never exceed its total nor
     its units; voided and refunded sales are never reopened; serial numbers follow
-    :func:`hikewoo_core.serials.check_serial_entry` (locked once the register that
+    :func:`hikewoo_core.check_serial_entry` (locked once the register that
     took the sale is closed). ``modified_at`` is the clock's time in whole seconds
     (changes within one second share it).
 
@@ -436,7 +436,7 @@ class FakeHike(HikeStore):
     ) -> HikeSale:
         """Enter or replace the serial numbers of one line, under Hike's rule.
 
-        See :func:`hikewoo_core.serials.check_serial_entry`: a serial-number-enabled
+        See :func:`hikewoo_core.check_serial_entry`: a serial-number-enabled
         product, a Completed sale from WooCommerce, the register that took it still
         open, no more serials than units, no duplicates. Else
         :class:`~hikewoo_core.SerialNumberError`.

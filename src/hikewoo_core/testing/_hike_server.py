@@ -3,16 +3,16 @@
 :func:`serve_hike` runs :class:`http.server.ThreadingHTTPServer` on ``127.0.0.1``
 (a free port) in a thread and yields the API base URL (``http://127.0.0.1:<port>/api/v1``);
 the OAuth2 endpoints hang from the host root (``/oauth/authorize``, ``/oauth/token``),
-as at Hike. Paths and names come from :mod:`hikewoo_core.hike.schema`, so the server
+as at Hike. Paths and names come from :mod:`hikewoo_core.hike._schema`, so the server
 speaks what the client assumes; it checks bearer tokens (expiring by ``clock``),
 pages lists as ``{totalCount, items}`` and answers a ``page_size`` outside 1 to 500
 with HTTP 500 and a message, as Hike does. Refused operations (a
 :class:`~hikewoo_core.RuleViolation` from the fake) are answered 500 with the message.
-:class:`~hikewoo_core.testing._faults.HttpFault` injects 401, 429 with
+:class:`~hikewoo_core.testing.HttpFault` injects 401, 429 with
 ``Retry-After``, 5xx, or a dropped connection, before or after the write, or a
 gateway's 504 while the origin commits the write later (``commit_after``: performed on
 a background thread as the request would be, token check included); a
-:class:`~hikewoo_core.testing._fault_plan.FaultPlan` adds scripted rules, slow
+:class:`~hikewoo_core.testing.FaultPlan` adds scripted rules, slow
 answers, callbacks and a request log.
 """
 
@@ -33,10 +33,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from ..errors import ApiError, HikeWooError, RuleViolation
-from ..hike.convert import dump_hike, parse_hike
-from ..hike.models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
-from ..hike.schema import (
+from .._errors import ApiError, HikeWooError, RuleViolation
+from ..hike._convert import dump_hike, parse_hike
+from ..hike._models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
+from ..hike._schema import (
     ENDPOINTS,
     FIELDS,
     FULFILMENT_CODES,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from ..hike.schema import PARAMS
+from ..hike._schema import PARAMS
 from ._clock import Clock
 
 __all__ = ["Answer", "TokenBook", "error", "param"]

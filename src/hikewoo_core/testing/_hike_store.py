@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import attrs
 
-from ..errors import ApiError, ReconciliationError, RuleViolation
-from ..hike.models import (
+from .._errors import ApiError, ReconciliationError, RuleViolation
+from .._money import ZERO, parse_money
+from ..hike._models import (
     FulfilmentStatus,
     HikeCustomer,
     HikeOutlet,
@@ -23,7 +24,6 @@ from ..hike.models import (
     PaymentStatus,
     SaleSource,
 )
-from ..money import ZERO, parse_money
 from ._clock import Clock
 from ._faults import PortRecorder, Stamper
 

@@ -12,10 +12,10 @@ from typing import Any
 import attrs
 
 from .._convert import format_utc
-from ..errors import PayloadError
-from ..money import parse_money
-from ..woo.convert import parse_woo_order
-from ..woo.models import (
+from .._errors import PayloadError
+from .._money import parse_money
+from ..woo._convert import parse_woo_order
+from ..woo._models import (
     WooMeta,
     WooOrder,
     WooProduct,
@@ -35,7 +35,7 @@ _ITEM_LISTS = ("line_items", "shipping_lines", "fee_lines", "tax_lines", "coupon
 
 
 class FakeWooCommerce(WooStore):
-    """A WooCommerce store in memory that implements :class:`~hikewoo_core.ports.WooPort`.
+    """A WooCommerce store in memory that implements :class:`~hikewoo_core.WooPort`.
 
     It keeps WooCommerce's rules, as observed on a real 10.0.2 store: orders and
     refunds share one id sequence; a refund may not exceed what remains

@@ -48,10 +48,10 @@ from urllib.parse import quote
 
 import attrs
 
-from ..errors import ApiError
+from .._errors import ApiError
+from ..woo._convert import dump_woo_product
+from ..woo._models import WooOrder, WooProduct, WooStatus
 from ..woo._php_query import PhpArray
-from ..woo.convert import dump_woo_product
-from ..woo.models import WooOrder, WooProduct, WooStatus
 from ._woo import FakeWooCommerce
 from ._woo_rules import read_product_body, rest_order, rest_refund
 

@@ -4,7 +4,7 @@ The loopback server must not verify a request with the code that signed it: a bu
 signer would then pass its own check. This module follows WooCommerce's PHP line by line
 (``WC_REST_Authentication::check_oauth_signature``, ``join_with_equals_sign``,
 ``normalize_parameters`` and ``wc_rest_urlencode_rfc3986``) and parses the query as
-PHP fills ``$_GET``, sharing no code with :mod:`hikewoo_core.woo.auth`:
+PHP fills ``$_GET``, sharing no code with :mod:`hikewoo_core.woo._auth`:
 
 1. the parameters are ``$_GET`` merged with the ``Authorization: OAuth`` header's;
    ``oauth_signature`` is taken out;

@@ -16,9 +16,9 @@ from typing import Any
 import attrs
 
 from .._convert import format_utc
-from ..errors import ApiError
-from ..money import ZERO, quantize_money
-from ..woo.models import (
+from .._errors import ApiError
+from .._money import ZERO, quantize_money
+from ..woo._models import (
     WooFeeLine,
     WooLineItem,
     WooLineTax,

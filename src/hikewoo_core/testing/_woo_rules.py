@@ -9,10 +9,10 @@ from typing import Any
 
 import attrs
 
-from ..errors import ApiError
-from ..money import ZERO, parse_money, quantize_money
-from ..woo.convert import dump_woo_order, dump_woo_refund
-from ..woo.models import (
+from .._errors import ApiError
+from .._money import ZERO, parse_money, quantize_money
+from ..woo._convert import dump_woo_order, dump_woo_refund
+from ..woo._models import (
     WooAddress,
     WooFeeLine,
     WooLineItem,

@@ -6,7 +6,7 @@ port, a background thread); no httpx. :func:`serve_woo` yields the site address
 application passwords, ``/index.php?rest_route=/wc/v3/...``). It authenticates as
 WooCommerce does (:mod:`._woo_server_auth`), answers with the real error bodies and
 headers (:mod:`._woo_api`), and injects the failures of a
-:class:`~hikewoo_core.testing._fault_plan.FaultPlan`. Requests are handled
+:class:`~hikewoo_core.testing.FaultPlan`. Requests are handled
 concurrently; the store itself is locked per request. A gateway timeout with a late
 commit (``HttpFault.commit_after``) answers at once and performs the request later on
 a background thread, as the same request would be (authentication included); leaving
@@ -33,8 +33,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from .._errors import ApiError, PayloadError
 from .._redact import redact_url
-from ..errors import ApiError, PayloadError
 from ..woo._php_query import php_get, query_pairs
 from ._fault_plan import FaultPlan, LateCommits, gateway_page
 from ._faults import HttpFault, HttpFaults

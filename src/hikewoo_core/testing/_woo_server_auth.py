@@ -30,7 +30,7 @@ from urllib.parse import unquote
 
 import attrs
 
-from ..errors import ApiError
+from .._errors import ApiError
 from ..woo._php_query import PhpArray, php_get, query_pairs
 from ._woo_oauth_check import expected_signature, given_signature, string_to_sign
 

@@ -10,9 +10,9 @@ from typing import Any, Literal
 import attrs
 
 from .._convert import format_utc
-from ..errors import ApiError
-from ..money import ZERO, quantize_money
-from ..woo.models import WooAddress, WooOrder, WooRefund, WooRefundSummary, WooStatus
+from .._errors import ApiError
+from .._money import ZERO, quantize_money
+from ..woo._models import WooAddress, WooOrder, WooRefund, WooRefundSummary, WooStatus
 from ._clock import Clock
 from ._faults import PortRecorder, Stamper
 from ._woo_refunds import (

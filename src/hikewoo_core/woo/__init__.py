@@ -1,11 +1,17 @@
-"""WooCommerce: models (orders, refunds, products), parsing, and the REST clients (lazily)."""
+"""WooCommerce: models (orders, refunds, products), parsing, auth, webhooks and the REST
+clients.
+
+``WooClient`` and ``AsyncWooClient`` are imported on first use, so importing the
+models does not import httpx.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._responses import BatchItem, BatchResult
-from .convert import (
+from .._lazy import lazy_exports as _lazy_exports
+from ._auth import AuthMode, OAuth1Signer, WooCredentials, choose_auth_mode
+from ._convert import (
     dump_woo_order,
     dump_woo_product,
     dump_woo_refund,
@@ -18,7 +24,8 @@ from .convert import (
     parse_woo_refunds,
     woo_order_write_body,
 )
-from .models import (
+from ._models import (
+    ItemRef,
     WooAddress,
     WooCouponLine,
     WooError,
@@ -35,16 +42,31 @@ from .models import (
     WooStatus,
     WooTaxLine,
 )
+from ._responses import BatchItem, BatchResult
+from ._webhooks import SeenStore, WebhookDeduplicator, WooWebhookEvent, verify_woo_webhook
 
 if TYPE_CHECKING:
-    from .client import WooClient
-    from .client_async import AsyncWooClient
+    from ._client import WooClient
+    from ._client_async import AsyncWooClient
 
 __all__ = [
+    # the clients
+    "WooClient",
     "AsyncWooClient",
     "BatchItem",
     "BatchResult",
-    "WooClient",
+    # auth
+    "AuthMode",
+    "OAuth1Signer",
+    "WooCredentials",
+    "choose_auth_mode",
+    # webhooks
+    "SeenStore",
+    "WebhookDeduplicator",
+    "WooWebhookEvent",
+    "verify_woo_webhook",
+    # models and parsing
+    "ItemRef",
     "WooAddress",
     "WooCouponLine",
     "WooError",
@@ -74,14 +96,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The clients import httpx; the models and converters must not.
-    if name == "WooClient":
-        from .client import WooClient
-
-        return WooClient
-    if name == "AsyncWooClient":
-        from .client_async import AsyncWooClient
-
-        return AsyncWooClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = _lazy_exports(
+    __name__, {"WooClient": "._client", "AsyncWooClient": "._client_async"}, __all__
+)

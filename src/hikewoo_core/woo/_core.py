@@ -9,17 +9,14 @@ from typing import Any
 
 from .._convert import JsonLoads, decode_json
 from .._datetimes import require_aware
+from .._errors import ApiError, ConfigurationError
 from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
 from .._page_guard import PageGuard
 from .._redact import scrubbing
 from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from .._unreadable import Unreadable
-from ..errors import ApiError, ConfigurationError
-from ._paging import ModifiedScan
-from ._requests import MAX_PER_PAGE, WooRequests, inclusive_after, order_filters, order_path
-from ._responses import Page, parse_page
-from .auth import AuthMode, ParamValue
-from .convert import (
+from ._auth import AuthMode, ParamValue
+from ._convert import (
     parse_woo_order,
     parse_woo_orders,
     parse_woo_orders_tolerant,
@@ -27,7 +24,10 @@ from .convert import (
     parse_woo_refund,
     parse_woo_refunds,
 )
-from .models import WooOrder, WooProduct, WooRefund
+from ._models import WooOrder, WooProduct, WooRefund
+from ._paging import ModifiedScan
+from ._requests import MAX_PER_PAGE, WooRequests, inclusive_after, order_filters, order_path
+from ._responses import Page, parse_page
 
 __all__ = [
     "LOOKUP_FIELDS",
@@ -277,7 +277,7 @@ class WooCore:
         self, content: bytes, headers: Mapping[str, str]
     ) -> Page[WooOrder | Unreadable]:
         """Parse a page of orders, an order that does not parse becoming
-        :class:`~hikewoo_core.ports.Unreadable` (the port's ``read_orders``)."""
+        :class:`~hikewoo_core.Unreadable` (the port's ``read_orders``)."""
         with scrubbing(self.secrets()):
             return parse_page(
                 content, headers, lambda c: parse_woo_orders_tolerant(c, loads=self.loads)

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, Protocol, TypeVar
 
+from .._errors import HikeWooError
 from .._page_guard import PageGuard
 from .._unreadable import Unreadable
-from ..errors import HikeWooError
+from ._auth import ParamValue
+from ._models import WooOrder
 from ._requests import ceil_second, format_filter_date
 from ._responses import Page
-from .auth import ParamValue
-from .models import WooOrder
 
 __all__ = ["DEFAULT_READ_AHEAD", "Handle", "ModifiedScan", "ReadAhead"]
 

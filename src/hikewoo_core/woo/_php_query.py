@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeAlias
 from urllib.parse import quote, unquote_to_bytes
 
-from ..errors import ConfigurationError
+from .._errors import ConfigurationError
 
 __all__ = [
     "ParamValue",

@@ -1,6 +1,6 @@
 """Build the WooCommerce REST requests both clients send, and sign them (pure, no httpx).
 
-Query parameters are kept as :func:`~hikewoo_core.woo.auth.flatten_params` pairs (PHP's
+Query parameters are kept as :func:`~hikewoo_core.woo._auth.flatten_params` pairs (PHP's
 ``status[0]=a`` form) from the start, so what is signed is exactly what is sent.
 """
 
@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from .._datetimes import require_aware
+from .._errors import ConfigurationError
 from .._http_types import Request
 from .._redact import redact_pairs
-from ..errors import ConfigurationError
-from ._php_query import query_pairs
-from .auth import (
+from ._auth import (
     AuthMode,
     OAuth1Signer,
     ParamValue,
@@ -34,6 +33,7 @@ from .auth import (
     query_auth_params,
     strip_auth_params,
 )
+from ._php_query import query_pairs
 
 __all__ = [
     "DATE_FILTERS",

@@ -9,11 +9,11 @@ import attrs
 
 from .._api_errors import MAX_ERROR_TEXT
 from .._convert import JsonLoads, decode_json, describe
+from .._errors import ApiError, AuthenticationError, PayloadError
 from .._redact import redact_url, scrub, scrub_json
-from ..errors import ApiError, AuthenticationError, PayloadError
-from .auth import AuthMode, parse_link_header
-from .convert import parse_woo_order
-from .models import WooOrder
+from ._auth import AuthMode, parse_link_header
+from ._convert import parse_woo_order
+from ._models import WooOrder
 
 __all__ = [
     "BatchItem",
