@@ -187,16 +187,19 @@ def test_status_update_posts_the_id_statuses_and_payments() -> None:
 
 
 def test_status_encoding_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names by default; ``status_encoding=`` per client or per call. The module constant
+    is the default only: no module-level setting is read at call time."""
     api = Api(lambda r: httpx.Response(200, json=sale_json(8)))
     make(api, status_encoding="number").write_sale(draft())
     body = json.loads(api.requests[-1].content)
     assert (body["status"], body["financialStatus"], body["invoiceFrom"]) == (2, 2, 4)
     make(api).write_sale_status(4, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
     assert json.loads(api.requests[-1].content)["status"] == "Voided"
-    monkeypatch.setattr(schema, "STATUS_ENCODING", "number")  # the one line a user changes
+    monkeypatch.setattr(schema, "STATUS_ENCODING", "number")  # no effect: not a setting
     make(api).write_sale_status(4, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
-    assert json.loads(api.requests[-1].content)["status"] == 4
-    assert dump_hike(draft())["financialStatus"] == 2
+    assert json.loads(api.requests[-1].content)["status"] == "Voided"
+    assert dump_hike(draft())["financialStatus"] == "Paid"
+    assert dump_hike(draft(), status_encoding="number")["financialStatus"] == 2
     with pytest.raises(ConfigurationError):
         make(api, status_encoding="emoji")
 

@@ -27,7 +27,7 @@ from ._requests import (
     decode,
 )
 from ._requests import oauth_base as derive_oauth_base
-from ._schema import StatusEncoding
+from ._schema import STATUS_ENCODING, StatusEncoding
 
 __all__ = ["OnTokens", "TokenSession", "HikeClientBase"]
 
@@ -145,7 +145,7 @@ class HikeClientBase:
         clock: Callable[[], datetime] | None = None,
         policy: RetryPolicy | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-        status_encoding: StatusEncoding | None = None,
+        status_encoding: StatusEncoding = STATUS_ENCODING,
         sales_lookback: timedelta = timedelta(days=7),
         reference_lookback: timedelta = timedelta(days=2),
         oauth_base: str | None = None,
@@ -157,12 +157,12 @@ class HikeClientBase:
             tokens = Tokens(access_token, refresh_token, expires_at)
         elif access_token or refresh_token or expires_at:
             raise ConfigurationError("pass tokens= or access_token/refresh_token, not both")
-        if status_encoding not in (None, "name", "number"):
+        if status_encoding not in ("name", "number"):
             raise ConfigurationError("status_encoding must be 'name' or 'number'")
         self.base_url = base_url.rstrip("/")
         self.page_size = check_page_size(page_size)
         self.policy = policy if policy is not None else HIKE_RETRY_POLICY
-        self.status_encoding: StatusEncoding | None = status_encoding
+        self.status_encoding: StatusEncoding = status_encoding
         self.sales_lookback = sales_lookback
         self.reference_lookback = reference_lookback
         self.max_response_bytes = check_max_body(max_response_bytes)

@@ -31,7 +31,7 @@ from ._models import (
     PaymentStatus,
 )
 from ._oauth import Tokens
-from ._schema import StatusEncoding
+from ._schema import STATUS_ENCODING, StatusEncoding
 
 __all__ = ["HikeClient"]
 
@@ -72,7 +72,7 @@ class HikeClient(HikeClientBase, OwnedClient):
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], object] = time.sleep,
         page_size: int = rq.DEFAULT_PAGE_SIZE,
-        status_encoding: StatusEncoding | None = None,
+        status_encoding: StatusEncoding = STATUS_ENCODING,
         sales_lookback: timedelta = timedelta(days=7),
         reference_lookback: timedelta = timedelta(days=2),
         oauth_base: str | None = None,

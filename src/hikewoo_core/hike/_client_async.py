@@ -30,7 +30,7 @@ from ._models import (
     PaymentStatus,
 )
 from ._oauth import Tokens
-from ._schema import StatusEncoding
+from ._schema import STATUS_ENCODING, StatusEncoding
 
 __all__ = ["AsyncHikeClient"]
 
@@ -61,7 +61,7 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         page_size: int = rq.DEFAULT_PAGE_SIZE,
-        status_encoding: StatusEncoding | None = None,
+        status_encoding: StatusEncoding = STATUS_ENCODING,
         sales_lookback: timedelta = timedelta(days=7),
         reference_lookback: timedelta = timedelta(days=2),
         oauth_base: str | None = None,

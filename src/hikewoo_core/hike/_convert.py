@@ -2,8 +2,8 @@
 
 Field names come from :mod:`hikewoo_core.hike._schema`. Statuses are accepted as
 Hike's names (``"Completed"``) or as the numbers Hike's app uses (``2``), and are
-written as :data:`~hikewoo_core.hike._schema.STATUS_ENCODING` says (names unless
-changed; ``status_encoding=`` overrides it per call).
+written as names by default; ``status_encoding="number"`` writes the numbers (per
+call, or per client).
 """
 
 from __future__ import annotations
@@ -109,16 +109,16 @@ _STATUS_CODES: dict[str, dict[str, int]] = {
 
 
 def encode_statuses(
-    body: dict[str, Any], status_encoding: StatusEncoding | None = None
+    body: dict[str, Any], status_encoding: StatusEncoding = schema.STATUS_ENCODING
 ) -> dict[str, Any]:
     """``body`` (a dumped sale) with its statuses as names or as Hike's app numbers.
 
     Acts on the top-level ``status``, ``financialStatus`` and ``invoiceFrom`` fields
-    (their JSON names come from the schema). ``status_encoding`` defaults to
-    :data:`hikewoo_core.hike._schema.STATUS_ENCODING`, read at call time. A name with
+    (their JSON names come from the schema). ``status_encoding`` defaults to names
+    (``STATUS_ENCODING``). A name with
     no known number raises :class:`~hikewoo_core.ConfigurationError`.
     """
-    encoding = schema.STATUS_ENCODING if status_encoding is None else status_encoding
+    encoding = status_encoding
     if encoding == "name":
         return body
     if encoding != "number":
@@ -133,7 +133,9 @@ def encode_statuses(
     return out
 
 
-def dump_hike(obj: Any, *, status_encoding: StatusEncoding | None = None) -> dict[str, Any]:
+def dump_hike(
+    obj: Any, *, status_encoding: StatusEncoding = schema.STATUS_ENCODING
+) -> dict[str, Any]:
     """Any Hike model in Hike's JSON form; ``parse_hike`` reads it back equal.
 
     Statuses of a sale or draft are written as ``status_encoding`` says (see
@@ -149,7 +151,7 @@ def dump_hike_sale(
     sale: m.HikeSale | m.HikeSaleDraft,
     *,
     for_create: bool = False,
-    status_encoding: StatusEncoding | None = None,
+    status_encoding: StatusEncoding = schema.STATUS_ENCODING,
 ) -> dict[str, Any]:
     """A sale (or draft) in Hike's JSON form; with ``for_create`` the server-assigned
     ``id`` is left out. Statuses as in :func:`dump_hike`."""

@@ -27,7 +27,6 @@ import attrs
 from .._errors import ApiError, PayloadError
 from .._http_types import QueryValue, Request
 from . import _requests as rq
-from . import _schema as schema
 from ._probe_names import (
     _PAGING,
     _closest,
@@ -582,7 +581,7 @@ def probe_account(client: HikeClient, *, limit: int = 3, email: str | None = Non
     A refused access token raises :class:`~hikewoo_core.AuthenticationError`; other
     error answers (404 and the like) are facts, reported on their entries.
     """
-    encoding = client.status_encoding or schema.STATUS_ENCODING
+    encoding = client.status_encoding
     steps = _Probe(client.base_url, limit, email, encoding).run()
     try:
         request = next(steps)
@@ -600,7 +599,7 @@ async def probe_account_async(
     client: AsyncHikeClient, *, limit: int = 3, email: str | None = None
 ) -> ProbeReport:
     """:func:`probe_account` through an :class:`~hikewoo_core.hike.AsyncHikeClient`."""
-    encoding = client.status_encoding or schema.STATUS_ENCODING
+    encoding = client.status_encoding
     steps = _Probe(client.base_url, limit, email, encoding).run()
     try:
         request = next(steps)

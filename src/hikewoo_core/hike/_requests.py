@@ -325,7 +325,7 @@ def customer_request(base_url: str, email: str) -> Request:
 
 
 def create_sale_request(
-    base_url: str, draft: HikeSaleDraft, encoding: StatusEncoding | None
+    base_url: str, draft: HikeSaleDraft, encoding: StatusEncoding
 ) -> Request:
     """``POST`` a new sale or refund sale. Not idempotent: a lost answer is an unknown outcome."""
     operation = "create_refund_sale" if draft.refund_of is not None else "create_sale"
@@ -340,7 +340,7 @@ def update_status_request(
     payment: PaymentStatus,
     *,
     payments: Sequence[HikePayment] | None,
-    encoding: StatusEncoding | None,
+    encoding: StatusEncoding,
 ) -> Request:
     """Set a sale's statuses (and replace its payments when given). Idempotent."""
     body: dict[str, Any] = {

@@ -230,10 +230,11 @@ MAX_PAGE_SIZE: Final = 500
 StatusEncoding = Literal["name", "number"]
 
 #: Whether ``status``, ``financialStatus`` and ``invoiceFrom`` are *sent* as Hike's names
-#: (``"Completed"``) or as the numbers of Hike's app (``2``): unknown (assumed names,
-#: which one public client sends). Parsing accepts both. Change this one line, or pass
-#: ``status_encoding=`` to the clients, when you learn which Hike wants.
-STATUS_ENCODING: StatusEncoding = "name"
+#: (``"Completed"``) or as the numbers of Hike's app (``2``) by default: unknown (assumed
+#: names, which one public client sends). Parsing accepts both. A constant, not a
+#: setting: pass ``status_encoding=`` to the clients (or to :func:`dump_hike`) when you
+#: learn which Hike wants.
+STATUS_ENCODING: Final[StatusEncoding] = "name"
 
 #: Hike's app numbers for statuses (``InvoiceStatus``, ``FinancialStatus``, ``InvoiceFrom``).
 FULFILMENT_CODES: Final[dict[int, str]] = {
