@@ -31,11 +31,11 @@ from hikewoo_core import (
     HikeWooError,
     MemoryLedger,
     OutcomeUnknownError,
+    RemoteError,
     RetriesExhaustedError,
     SqliteLedger,
     Syncer,
     SyncSettings,
-    TransportError,
     WebhookSignatureError,
 )
 from hikewoo_core._http_types import Request
@@ -199,7 +199,7 @@ def test_woo_failures_from_the_loopback_server(logs: list[str]) -> None:
         OutcomeUnknownError,
         RetriesExhaustedError,
     ]
-    assert all("<redacted>" in e.url for e in errors if isinstance(e, TransportError))
+    assert all("<redacted>" in e.url for e in errors if isinstance(e, RemoteError))
     assert_clean(shown(*errors))
     assert_clean(logs)
 

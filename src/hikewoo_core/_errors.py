@@ -12,13 +12,18 @@ so ``except hikewoo_core.HikeWooError`` catches them all. The tree::
     │   └── ReconciliationError           refunds or quantities do not add up
     ├── WebhookSignatureError             a webhook delivery failed verification
     ├── LeaseError                        another executor holds the order
-    └── TransportError                    talking to a remote system failed
-        ├── ApiError                      the server answered with an error body
+    └── RemoteError                       a request to WooCommerce or Hike failed
+        ├── ApiError                      the server answered with an HTTP error
         │   └── AuthenticationError       401 / 403, with the hint that matters
-        ├── RetriesExhaustedError         timeouts / 5xx / 429 beyond the budget
-        ├── OutcomeUnknownError           a write may or may not have been done
-        └── UnexpectedResponseError       no correct server answers so (no retry)
-            └── ResponseTooLargeError     a body over the client's size limit
+        └── TransportError                no usable answer came back
+            ├── RetriesExhaustedError     timeouts / 5xx / 429 beyond the budget
+            ├── OutcomeUnknownError       a write may or may not have been done
+            └── UnexpectedResponseError   no correct server answers so (no retry)
+                └── ResponseTooLargeError a body over the client's size limit
+
+As in httpx, an answer with an error status (:class:`ApiError`) and a failure to get
+a usable answer at all (:class:`TransportError`) are separate branches: ``except
+TransportError`` does not catch an HTTP 400. ``except RemoteError`` catches both.
 
 No message, ``repr``, attribute or pickle of these exceptions ever contains a secret:
 URLs are redacted before they are stored (see :func:`hikewoo_core.redact_url`), and
@@ -40,6 +45,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PayloadError",
     "ReconciliationError",
+    "RemoteError",
     "ResponseTooLargeError",
     "RetriesExhaustedError",
     "RuleViolation",
@@ -145,10 +151,11 @@ class LeaseError(HikeWooError):
     """Another executor currently holds the lease on this record."""
 
 
-class TransportError(HikeWooError):
-    """Talking to WooCommerce or Hike failed (network, timeout, server error).
+class RemoteError(HikeWooError):
+    """A request to WooCommerce or Hike failed: an error answer or no usable answer.
 
-    ``method`` and ``url`` describe the request, with secrets redacted.
+    ``method`` and ``url`` describe the request, with secrets redacted. The two kinds
+    are its subclasses :class:`ApiError` and :class:`TransportError`.
     """
 
     method: str
@@ -161,8 +168,16 @@ class TransportError(HikeWooError):
         super().__init__(f"{message}{where}")
 
 
-class ApiError(TransportError):
-    """The server answered with an error body.
+class TransportError(RemoteError):
+    """No usable answer came back: the network, a timeout, a TLS failure, retries used
+    up, an answer lost after a write, or an answer no correct server sends.
+
+    An HTTP error status is not one of these: see :class:`ApiError`.
+    """
+
+
+class ApiError(RemoteError):
+    """The server answered with an HTTP error status (and usually an error body).
 
     For WooCommerce the body is ``{"code", "message", "data"}`` where ``data``
     may be an object (``{"status": 404}``) or a bare integer (refund endpoints

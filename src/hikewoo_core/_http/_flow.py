@@ -16,7 +16,13 @@ from typing import TypeAlias
 import httpx
 
 from .._api_errors import api_error
-from .._errors import ApiError, OutcomeUnknownError, RetriesExhaustedError, TransportError
+from .._errors import (
+    ApiError,
+    OutcomeUnknownError,
+    RemoteError,
+    RetriesExhaustedError,
+    TransportError,
+)
 from .._http_types import REFRESH, Command, Request, Send, Sleep
 from .._redact import redact_url, scrub
 from .._retry import (
@@ -210,7 +216,7 @@ def request_flow(
                         url=_display_url(sent),
                     ) from error
                 raise error
-            last: TransportError = error
+            last: RemoteError = error
             reason = f"server answered HTTP {status}"
         elif isinstance(reply, httpx.RequestError):
             _log_attempt(sent, attempt, type(reply).__name__, took)
