@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from ._enums import TextEnum
 from ._unreadable import Unreadable
 from .hike._models import (
     FulfilmentStatus,
@@ -165,14 +165,14 @@ class HikePort(Protocol):
         ...
 
 
-class Origin(str, Enum):
+class Origin(TextEnum):
     """Which system a synced pair started in."""
 
     WOO = "woo"
     HIKE = "hike"
 
 
-class IntentState(str, Enum):
+class IntentState(TextEnum):
     """A write intent is pending until the executor records its outcome."""
 
     PENDING = "pending"

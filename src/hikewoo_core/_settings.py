@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Literal
 
 import attrs
 
 from ._datetimes import require_aware
+from ._enums import TextEnum
 from ._errors import ConfigurationError
 from ._mapping import DEFAULT_STATUS_TABLE, StatusTable
 
 __all__ = ["SyncDirection", "SyncSettings"]
 
 
-class SyncDirection(str, Enum):
+class SyncDirection(TextEnum):
     """Which way sales orders sync (Hike's "Sync Settings")."""
 
     BOTH = "both"

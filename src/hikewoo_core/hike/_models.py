@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import attrs
 
+from .._enums import TextEnum
 from .._money import ZERO
 
 __all__ = [
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 
-class FulfilmentStatus(str, Enum):
+class FulfilmentStatus(TextEnum):
     """Hike's fulfilment ("invoice") status. ``.value`` is Hike's name.
 
     The numbers Hike's own app uses are in :data:`hikewoo_core.hike._schema.FULFILMENT_CODES`.
@@ -48,16 +50,12 @@ class FulfilmentStatus(str, Enum):
     EXCHANGE = "Exchange"
     QUOTE = "Quote"
 
-    def __str__(self) -> str:
-        text: str = self._value_  # not .value: a slow descriptor on 3.11
-        return text
-
     @classmethod
     def _missing_(cls, value: object) -> FulfilmentStatus:
         raise ValueError(_not_one_of(value, "a Hike fulfilment status", cls))
 
 
-class PaymentStatus(str, Enum):
+class PaymentStatus(TextEnum):
     """Hike's payment ("financial") status. ``.value`` is Hike's name."""
 
     PENDING = "Pending"
@@ -67,10 +65,6 @@ class PaymentStatus(str, Enum):
     REFUNDED = "Refunded"
     VOIDED = "Voided"
     CLOSED = "Closed"
-
-    def __str__(self) -> str:
-        text: str = self._value_  # not .value: a slow descriptor on 3.11
-        return text
 
     @classmethod
     def _missing_(cls, value: object) -> PaymentStatus:
@@ -83,7 +77,7 @@ def _not_one_of(value: object, what: str, cls: type[Enum]) -> str:
     return f"{value!r} is not {what}; valid: {valid}"
 
 
-class SaleSource(str, Enum):
+class SaleSource(TextEnum):
     """Where a Hike sale came from (Hike's ``InvoiceFrom``)."""
 
     HIKE_ECOMMERCE = "HikeEcommerce"
@@ -95,10 +89,6 @@ class SaleSource(str, Enum):
     ANDROID = "Android"
     IMPORT = "Import"
     OTHER = "Other"
-
-    def __str__(self) -> str:
-        text: str = self._value_  # not .value: a slow descriptor on 3.11
-        return text
 
 
 @attrs.frozen(kw_only=True)
@@ -137,48 +127,10 @@ class HikeCustomer:
 
 
 @attrs.frozen(kw_only=True)
-class HikeSale:
-    """A Hike sale (invoice), or a refund sale when ``refund_of`` is set.
-
-    ``source`` and ``external_reference`` record where a synced sale came from
-    (``SaleSource.WOOCOMMERCE`` and ``"woo:<order id>"``), so it is never echoed back.
-    ``do_not_update_inventory`` is Hike's per-sale "do not update inventory" flag.
-    """
-
-    id: int
-    number: str
-    fulfilment_status: FulfilmentStatus
-    payment_status: PaymentStatus
-    total: Decimal
-    outlet_id: int
-    register_id: int | None = None
-    register_closure_id: int | None = None
-    currency: str = ""
-    total_tax: Decimal = ZERO
-    transaction_date: datetime | None = None
-    modified_at: datetime | None = None
-    customer_id: int | None = None
-    customer: HikeCustomer | None = None
-    source: SaleSource = SaleSource.IPAD
-    external_reference: str | None = None
-    do_not_update_inventory: bool = False
-    refund_of: int | None = None
-    note: str = ""
-    lines: tuple[HikeSaleLine, ...] = ()
-    payments: tuple[HikePayment, ...] = ()
-
-    @property
-    def total_paid(self) -> Decimal:
-        """The sum of the payments on the sale."""
-        return sum((p.amount for p in self.payments), ZERO)
-
-
-@attrs.frozen(kw_only=True)
-class HikeSaleDraft:
-    """A sale to create in Hike: a :class:`HikeSale` before Hike assigns its id and number.
-
-    Refund sales (``refund_of`` set) carry negative quantities, totals and payments.
-    """
+class _SaleFields:
+    """The fields of a sale that exist before Hike assigns its id: those of a
+    :class:`HikeSaleDraft`, and so of every :class:`HikeSale`. Written once here, so the
+    two cannot drift (and their JSON names come from one entry of the schema table)."""
 
     fulfilment_status: FulfilmentStatus
     payment_status: PaymentStatus
@@ -196,6 +148,45 @@ class HikeSaleDraft:
     note: str = ""
     lines: tuple[HikeSaleLine, ...] = ()
     payments: tuple[HikePayment, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class HikeSale(_SaleFields):
+    """A Hike sale (invoice), or a refund sale when ``refund_of`` is set.
+
+    ``source`` and ``external_reference`` record where a synced sale came from
+    (``SaleSource.WOOCOMMERCE`` and ``"woo:<order id>"``), so it is never echoed back.
+    ``do_not_update_inventory`` is Hike's per-sale "do not update inventory" flag.
+    Besides a draft's fields, a sale has those Hike assigns: ``id``, ``number``, the
+    register closure that took it, ``modified_at`` and ``customer_id``.
+    """
+
+    id: int
+    number: str
+    register_closure_id: int | None = None
+    modified_at: datetime | None = None
+    customer_id: int | None = None
+    source: SaleSource = SaleSource.IPAD
+
+    @property
+    def total_paid(self) -> Decimal:
+        """The sum of the payments on the sale."""
+        return sum((p.amount for p in self.payments), ZERO)
+
+
+@attrs.frozen(kw_only=True)
+class HikeSaleDraft(_SaleFields):
+    """A sale to create in Hike: a :class:`HikeSale` before Hike assigns its id and number.
+
+    It has exactly the fields of a sale less those Hike assigns. Refund sales
+    (``refund_of`` set) carry negative quantities, totals and payments.
+    """
+
+
+def draft_fields(draft: HikeSaleDraft) -> dict[str, Any]:
+    """The fields of ``draft`` by name, to build the :class:`HikeSale` it becomes (as a
+    store does: ``HikeSale(**draft_fields(draft), id=..., number=...)``)."""
+    return {field.name: getattr(draft, field.name) for field in attrs.fields(_SaleFields)}
 
 
 @attrs.frozen(kw_only=True)

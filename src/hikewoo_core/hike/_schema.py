@@ -8,10 +8,11 @@ learns the truth corrects one line here. See ``docs/hike.md``.
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Final, Literal
 
 import attrs
+
+from .._enums import TextEnum
 
 __all__ = [
     "DEFAULT_TOKEN_LIFETIME",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class Provenance(str, Enum):
+class Provenance(TextEnum):
     """How sure we are of a name."""
 
     DOCUMENTED = "documented by Hike"

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any, NewType
 
 import attrs
 
+from .._enums import TextEnum
 from .._fastgen import deferred
 from .._money import ZERO
 
@@ -42,7 +42,7 @@ __all__ = [
 ItemRef = NewType("ItemRef", int)
 
 
-class WooStatus(str, Enum):
+class WooStatus(TextEnum):
     """The order statuses WooCommerce core knows.
 
     Members compare equal to their plain strings (``WooStatus.COMPLETED ==
@@ -60,10 +60,6 @@ class WooStatus(str, Enum):
     CHECKOUT_DRAFT = "checkout-draft"
     AUTO_DRAFT = "auto-draft"
     TRASH = "trash"
-
-    def __str__(self) -> str:
-        text: str = self._value_  # not .value: a slow descriptor on 3.11
-        return text
 
 
 @attrs.frozen(kw_only=True)
