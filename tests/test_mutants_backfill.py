@@ -348,7 +348,7 @@ def test_backfill_rule_progress_names_the_partition_and_counts_from_the_resumed_
     ticks = iter([100.0, 100.5, 101.5, 103.0])
     seen: list[Progress] = []
     report = run_backfill(
-        w.syncer, partition, progress=seen.append, total=5, clock=lambda: next(ticks)
+        w.syncer, partition, progress=seen.append, total=5, timer=lambda: next(ticks)
     )
     assert report.complete
     assert [(p.partition, p.done, p.total, p.elapsed, p.resumed_from) for p in seen] == [

@@ -276,7 +276,7 @@ def run_backfill(
     progress: Callable[[Progress], None] | None = None,
     checkpoint_every: int = 100,
     total: int | None = None,
-    clock: Callable[[], float] = time.monotonic,
+    timer: Callable[[], float] = time.monotonic,
 ) -> BackfillReport:
     """Run (or resume) one partition of a backfill; see the module docstring.
 
@@ -290,7 +290,7 @@ def run_backfill(
         update_inventory=update_inventory,
         checkpoint_every=checkpoint_every,
     )
-    run.total, run.progress, run.clock = total, progress, clock
+    run.total, run.progress, run.timer = total, progress, timer
     run.go()
     return report_of(partition, [run], syncer.tracked_products())
 
@@ -351,7 +351,7 @@ class _Run:
     every: int = 100
     total: int | None = None
     progress: Callable[[Progress], None] | None = None
-    clock: Callable[[], float] = time.monotonic
+    timer: Callable[[], float] = time.monotonic
     started: float = 0.0
     complete: bool = False
 
@@ -391,7 +391,7 @@ class _Run:
             return
         if self.stopping():  # another part failed before this one began
             return
-        self.started = self.clock()
+        self.started = self.timer()
         scanned = bool(self._state.get("scanned"))  # 0.1 wrote no "scanned"
         for _ in range(_MAX_PASSES if not scanned else 0):
             found = self.scan()
@@ -452,7 +452,7 @@ class _Run:
             if self.done % self.every == 0:
                 self.save(complete=False, scanned=False)
             if self.progress is not None:
-                elapsed = self.clock() - self.started
+                elapsed = self.timer() - self.started
                 self.progress(
                     Progress(self.partition.name, self.done, self.total, elapsed, self.resumed)
                 )

@@ -72,13 +72,13 @@ class _ProgressStream:
         whole: Partition,
         total: int | None,
         callback: Callable[[Progress], None],
-        clock: Callable[[], float],
+        timer: Callable[[], float],
     ) -> None:
-        self._whole, self._total, self._callback, self._clock = whole, total, callback, clock
+        self._whole, self._total, self._callback, self._timer = whole, total, callback, timer
         self._lock = threading.Lock()
         self._done: dict[str, int] = {}
         self._resumed: dict[str, int] = {}
-        self._started = clock()
+        self._started = timer()
 
     def seed(self, runs: Sequence[_Run]) -> None:
         """Count what every part had done before this run (a complete part reports no
@@ -96,7 +96,7 @@ class _ProgressStream:
                     self._whole.name,
                     sum(self._done.values()),
                     self._total,
-                    self._clock() - self._started,
+                    self._timer() - self._started,
                     sum(self._resumed.values()),
                 )
             )
@@ -112,12 +112,12 @@ def run_concurrently(
     progress: Callable[[Progress], None] | None,
     checkpoint_every: int,
     total: int | None,
-    clock: Callable[[], float] = time.monotonic,
+    timer: Callable[[], float] = time.monotonic,
 ) -> BackfillReport:
     """Backfill ``whole``, its parts on ``concurrency`` threads; one report for it all."""
     if type(concurrency) is not int or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
-    stream = None if progress is None else _ProgressStream(whole, total, progress, clock)
+    stream = None if progress is None else _ProgressStream(whole, total, progress, timer)
     stop = threading.Event()
     runs: list[_Run] = []
     for part in split(syncer, whole, concurrency):
@@ -128,7 +128,7 @@ def run_concurrently(
             update_inventory=update_inventory,
             checkpoint_every=checkpoint_every,
         )
-        run.progress, run.clock = stream, clock
+        run.progress, run.timer = stream, timer
         run.stopping = stop.is_set
         runs.append(run)
     if stream is not None:

@@ -14,7 +14,7 @@ built by :func:`build_converters` and kept private by the modules that use them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -30,6 +30,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import _json
+from ._datetimes import UTC, is_aware
 from ._errors import PayloadError
 from ._fastgen import FastKind, Mode, make_fast_structure_fn, reaches_deferred
 from ._money import _AMOUNT_LIMIT, _is_plain_amount, parse_money
@@ -52,7 +53,6 @@ JsonLoads = Callable[[str | bytes], Any]
 #: breach. It reads the raw object, so it must expect any JSON there and judge only
 #: what is of the right type (the types are the converter's to check).
 Check = Callable[[dict[str, Any]], list[tuple[str, str]]]
-UTC = timezone.utc
 _fromisoformat = datetime.fromisoformat
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -166,7 +166,7 @@ def _isoparse(value: str) -> datetime:
 
 def format_utc(value: datetime) -> str:
     """Format an aware datetime as WooCommerce writes ``*_gmt`` fields."""
-    if value.tzinfo is None:
+    if not is_aware(value):
         raise ValueError("naive datetimes are not accepted; attach a timezone")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 

@@ -1,4 +1,4 @@
-"""The one check for datetimes the public API takes: timezone-aware, or refused (pure).
+"""The library's one UTC, and its one check for datetimes: timezone-aware, or refused (pure).
 
 Every entry point that takes a datetime (the WooCommerce and Hike clients' list and
 window methods, the :class:`~hikewoo_core.Syncer`'s ranges, backfill partitions, the
@@ -13,11 +13,36 @@ server is a :class:`~hikewoo_core.PayloadError` matter, not checked here.)
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Final
 
 from ._errors import ConfigurationError
 
-__all__ = ["checked_clock", "naive_message", "optional_aware", "require_aware"]
+__all__ = [
+    "UTC",
+    "assume_utc",
+    "checked_clock",
+    "is_aware",
+    "naive_message",
+    "optional_aware",
+    "require_aware",
+    "to_utc",
+    "utc_now",
+]
+
+#: The one UTC of the library (``datetime.UTC`` is 3.11+).
+UTC: Final = timezone.utc
+
+
+def utc_now() -> datetime:
+    """The real time, aware UTC: every default ``clock``."""
+    return datetime.now(UTC)
+
+
+def is_aware(value: datetime) -> bool:
+    """Whether ``value`` knows its offset from UTC (Python's definition of *aware*: a
+    ``tzinfo`` whose ``utcoffset`` is not ``None``)."""
+    return value.tzinfo is not None and value.utcoffset() is not None
 
 
 def naive_message(name: str, value: object) -> str:
@@ -46,9 +71,21 @@ def require_aware(name: str, value: object) -> datetime:
     ...     print(str(exc)[:56])
     after must be a timezone-aware datetime, got a naive one
     """
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+    if not isinstance(value, datetime) or not is_aware(value):
         raise ConfigurationError(naive_message(name, value))
     return value
+
+
+def to_utc(value: object, what: str = "datetime") -> datetime:
+    """``value`` converted to UTC; a naive one is refused as :func:`require_aware` does
+    (the datetimes a caller gives)."""
+    return require_aware(what, value).astimezone(UTC)
+
+
+def assume_utc(value: datetime) -> datetime:
+    """``value``, read as UTC when it is naive (the datetimes a server or a file gives:
+    an HTTP date, a stored stamp), else unchanged."""
+    return value if is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def optional_aware(name: str, value: object) -> datetime | None:

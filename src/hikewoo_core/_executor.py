@@ -42,6 +42,7 @@ from typing import Any
 
 import attrs
 
+from ._datetimes import is_aware
 from ._errors import OutcomeUnknownError
 from ._leases import LeaseKeeper
 from ._plan import (
@@ -434,7 +435,7 @@ def _when(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
+    return parsed if is_aware(parsed) else None
 
 
 def _around(payload: Mapping[str, Any], write: Write) -> datetime | None:

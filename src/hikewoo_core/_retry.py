@@ -12,12 +12,13 @@ import math
 import random
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar, TypeAlias
 
 import attrs
 
+from ._datetimes import assume_utc
 from ._errors import ConfigurationError
 
 __all__ = [
@@ -170,6 +171,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     taken as UTC). A date in the past means ``0``. Returns ``None`` for a missing
     or unreadable value.
 
+    >>> from datetime import timezone
     >>> parse_retry_after("7", datetime(2026, 1, 1, tzinfo=timezone.utc))
     7.0
     """
@@ -181,9 +183,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     when = parse_http_date(text)
     if when is None:
         return None
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+    return max(0.0, (when - assume_utc(now)).total_seconds())
 
 
 def parse_http_date(value: str | None) -> datetime | None:
@@ -194,4 +194,4 @@ def parse_http_date(value: str | None) -> datetime | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+    return assume_utc(when)

@@ -21,14 +21,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import attrs
 
 from ._backfill import BackfillReport, Partition, Progress, run_backfill
 from ._backfill_pool import DEFAULT_CONCURRENCY, run_concurrently
-from ._datetimes import checked_clock, require_aware
+from ._datetimes import checked_clock, require_aware, utc_now
 from ._errors import ApiError, UnsupportedProductError, describe
 from ._executor import Applied, Executor
 from ._leases import LeaseKeeper
@@ -78,21 +78,34 @@ WOO_CURSOR = "woo.modified_before"
 HIKE_CURSOR = "hike.modified_before"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class Syncer:
     """Keeps a WooCommerce store and a Hike store in step.
 
-    ``woo`` and ``hike`` are anything implementing the ports: the HTTP clients or the
-    fakes in :mod:`hikewoo_core.testing`. ``ledger`` remembers what was synced
-    (:class:`~hikewoo_core.MemoryLedger` or :class:`~hikewoo_core.SqliteLedger`).
-
-    ``settle`` is how long a write whose outcome is unknown (a gateway's 504 while the
-    origin may still commit) is looked for before it is sent again, and ``sleep`` how
-    the waiting is done (inject one with a fake clock in tests; see
-    :class:`~hikewoo_core.SettlePolicy`).
+    Args:
+        woo: The WooCommerce side: anything implementing :class:`~hikewoo_core.WooPort`
+            (a :class:`~hikewoo_core.woo.WooClient`, or a
+            :class:`~hikewoo_core.testing.FakeWooCommerce` in tests).
+        hike: The Hike side: anything implementing :class:`~hikewoo_core.HikePort`
+            (a :class:`~hikewoo_core.hike.HikeClient`, or a
+            :class:`~hikewoo_core.testing.FakeHike`).
+        settings: The sync's switches (direction, status table, windows, lease length);
+            :class:`~hikewoo_core.SyncSettings` defaults when omitted.
+        ledger: What remembers what was synced, and who holds what:
+            a :class:`~hikewoo_core.LedgerPort` such as
+            :class:`~hikewoo_core.SqliteLedger`; a new
+            :class:`~hikewoo_core.MemoryLedger` (forgotten at exit) when omitted.
+        clock: The wall clock: a callable returning a timezone-aware ``datetime``
+            (the real UTC time by default). A naive time raises
+            :class:`~hikewoo_core.ConfigurationError`.
+        overlap: How far back before the last cursor :meth:`sync_changes` reads again,
+            so a record saved at the same second as the cursor is not missed.
+        owner: This worker's name in the ledger's leases; a unique one by default.
+            Give each process its own.
+        settle: How long a write whose outcome is unknown (a gateway's 504 while the
+            origin may still commit) is looked for before it is sent again: a
+            :class:`~hikewoo_core.SettlePolicy`.
+        sleep: How the waiting is done (``time.sleep`` by default; inject one that
+            advances a fake clock in tests).
     """
 
     def __init__(
@@ -115,7 +128,7 @@ class Syncer:
         self.settings = settings or SyncSettings()
         self.ledger: LedgerPort = ledger if ledger is not None else MemoryLedger(clock=clock)
         self.clock = (
-            checked_clock(clock, "the Syncer's clock time") if clock is not None else _utcnow
+            checked_clock(clock, "the Syncer's clock time") if clock is not None else utc_now
         )
         self.overlap = overlap
         self.owner = owner or f"syncer-{uuid.uuid4().hex[:12]}"
@@ -597,7 +610,7 @@ class Syncer:
         resumes every partition from its checkpoint. The
         report and the ``progress`` callback cover the whole range; the callback is
         called from the worker threads, one at a time. Every order is synced once,
-        whatever thread meets it (see :mod:`hikewoo_core._backfill_pool`). To spread a
+        whatever thread meets it (docs: "Backfill and orchestrators"). To spread a
         range over processes or machines instead, split it with
         :func:`hikewoo_core.partitions` and run each part with
         :meth:`backfill_partition`. ``after`` and ``before`` must be timezone-aware
@@ -626,7 +639,9 @@ class Syncer:
         checkpoint_every: int = 100,
         total: int | None = None,
     ) -> BackfillReport:
-        """Run or resume one partition of a backfill (see :mod:`hikewoo_core._backfill`)."""
+        """Run or resume one partition of a backfill (one part of :func:`~hikewoo_core.partitions`),
+        in this thread: the unit of work to hand a task queue or another process. The
+        arguments mean what they mean to :meth:`backfill`."""
         return run_backfill(
             self,
             partition,

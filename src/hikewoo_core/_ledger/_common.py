@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 import attrs
 
-from .._datetimes import require_aware
+from .._datetimes import UTC, assume_utc, require_aware, to_utc, utc_now
 from .._errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
 from .._ports import Fence, Link, Origin, RefundLink
 from ..hike._models import FulfilmentStatus, PaymentStatus
@@ -43,28 +43,16 @@ __all__ = [
     "utc_now",
 ]
 
-UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: A zero-argument callable returning the current time as an aware datetime.
 Clock = Callable[[], datetime]
 
 
-def utc_now() -> datetime:
-    """The default clock: ``datetime.now(timezone.utc)``."""
-    return datetime.now(UTC)
-
-
 def now_from(clock: Clock) -> datetime:
     """Call ``clock`` and return its time in UTC; a naive time is a configuration error."""
     now: object = clock()  # user code: check what it really returns
     return require_aware("the ledger clock's time", now).astimezone(UTC)
-
-
-def to_utc(value: datetime, what: str) -> datetime:
-    """``value`` in UTC; a naive datetime raises :class:`~hikewoo_core.ConfigurationError`
-    (a :class:`ValueError`) naming ``what``, as every entry point does."""
-    return require_aware(what, value).astimezone(UTC)
 
 
 def format_ts(value: datetime, what: str = "datetime") -> str:
@@ -74,10 +62,8 @@ def format_ts(value: datetime, what: str = "datetime") -> str:
 
 def parse_ts(text: str) -> datetime:
     """The inverse of :func:`format_ts`: an aware UTC datetime."""
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:  # never written by format_ts; be lenient on read
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    # A naive stamp is never written by format_ts; be lenient on read.
+    return assume_utc(datetime.fromisoformat(text)).astimezone(UTC)
 
 
 def check_ttl(ttl_seconds: float) -> float:

@@ -25,12 +25,13 @@ Typical flow::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import attrs
 
+from .._datetimes import to_utc
 from .._errors import ConfigurationError, PayloadError
 from .._http_types import Request
 from .._redact import REDACTED
@@ -48,17 +49,12 @@ __all__ = [
 #: Where Hike's OAuth2 endpoints live (the host root, not ``/api/v1``).
 DEFAULT_AUTH_BASE = "https://api.hikeup.com"
 
-UTC = timezone.utc
 _AUTH = PARAMS["authorize"]
 _TOKEN = PARAMS["token"]
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ConfigurationError("expires_at must be timezone-aware")
-    return value.astimezone(UTC)
+    return None if value is None else to_utc(value, "expires_at")
 
 
 def _hidden(_: object) -> str:

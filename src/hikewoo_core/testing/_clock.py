@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from .._datetimes import require_aware
+from .._datetimes import UTC, to_utc
 
-__all__ = ["DEFAULT_START", "Clock", "FakeClock", "aware_utc", "system_clock"]
+__all__ = ["DEFAULT_START", "Clock", "FakeClock"]
 
-UTC = timezone.utc
 
 #: What a clock is to the fakes: a callable returning an aware datetime.
 Clock = Callable[[], datetime]
@@ -18,24 +17,13 @@ Clock = Callable[[], datetime]
 DEFAULT_START = datetime(2026, 1, 1, 9, 0, 0, tzinfo=UTC)
 
 
-def aware_utc(value: datetime, what: str = "datetime") -> datetime:
-    """``value`` converted to UTC; a naive datetime raises
-    :class:`~hikewoo_core.ConfigurationError` (a :class:`ValueError`), as the real clients
-    do for the same argument."""
-    return require_aware(what, value).astimezone(UTC)
-
-
-def system_clock() -> datetime:
-    """The real time, aware UTC: the fakes' default clock."""
-    return datetime.now(UTC)
-
-
 class FakeClock:
     """A clock that moves only when told to.
 
     Pass it (or its :meth:`now`) as ``clock=`` to :class:`FakeWooCommerce` and
     :class:`FakeHike`; both call it whenever they stamp a record.
 
+    >>> from datetime import timezone
     >>> clock = FakeClock(datetime(2026, 11, 27, 2, 8, 10, tzinfo=timezone.utc))
     >>> clock.advance(90)
     >>> clock.now().isoformat()
@@ -45,7 +33,7 @@ class FakeClock:
     __slots__ = ("_now",)
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = aware_utc(start, "start") if start is not None else DEFAULT_START
+        self._now = to_utc(start, "start") if start is not None else DEFAULT_START
 
     def now(self) -> datetime:
         """The current fake time (aware UTC)."""
@@ -67,7 +55,7 @@ class FakeClock:
 
     def set(self, dt: datetime) -> None:
         """Jump to ``dt`` (aware; converted to UTC). Going back in time is allowed."""
-        self._now = aware_utc(dt, "dt")
+        self._now = to_utc(dt, "dt")
 
     def __repr__(self) -> str:
         return f"FakeClock({self._now.isoformat()})"

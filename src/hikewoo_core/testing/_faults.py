@@ -12,7 +12,8 @@ from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 import attrs
 
-from ._clock import Clock, aware_utc, system_clock
+from .._datetimes import to_utc, utc_now
+from ._clock import Clock
 
 __all__ = ["Call", "HttpFault", "HttpFaults", "PortRecorder", "Stamper", "locked"]
 
@@ -123,7 +124,7 @@ class PortRecorder:
     def _clock_now(self) -> datetime:
         """The fake's current time (the stores stamp with it)."""
         stamper: Stamper | None = getattr(self, "_stamper", None)
-        return stamper.clock_now() if stamper is not None else system_clock()
+        return stamper.clock_now() if stamper is not None else utc_now()
 
     def commit_due(self) -> int:
         """Perform the late writes whose time has come; return how many (a failing one is
@@ -174,11 +175,11 @@ class Stamper:
     """
 
     def __init__(self, clock: Clock | None) -> None:
-        self._clock: Clock = clock if clock is not None else system_clock
+        self._clock: Clock = clock if clock is not None else utc_now
 
     def clock_now(self) -> datetime:
         """The clock's time, aware UTC (not cut)."""
-        return aware_utc(self._clock(), "the clock's time")
+        return to_utc(self._clock(), "the clock's time")
 
     def now(self) -> datetime:
         """The clock's time, aware UTC, cut to whole seconds."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from .._datetimes import to_utc
 from .._errors import RuleViolation
 from .._money import ZERO
 from .._serials import check_serial_entry
@@ -28,7 +29,7 @@ from ..hike._models import (
     SaleSource,
 )
 from ..hike._requests import reference_windows
-from ._clock import Clock, aware_utc
+from ._clock import Clock
 from ._faults import locked
 from ._hike_store import HikeStore, money, not_found
 
@@ -345,8 +346,8 @@ class FakeHike(HikeStore):
         """
 
         # Checked before the call is logged, as a client refuses it before sending.
-        lo = None if modified_after is None else aware_utc(modified_after, "modified_after")
-        hi = None if modified_before is None else aware_utc(modified_before, "modified_before")
+        lo = None if modified_after is None else to_utc(modified_after, "modified_after")
+        hi = None if modified_before is None else to_utc(modified_before, "modified_before")
 
         def snapshot() -> Iterator[HikeSale]:
             since = lo - self.sales_lookback if lo is not None and self.listing_windows else None
@@ -371,7 +372,7 @@ class FakeHike(HikeStore):
         and a day either side of ``around``."""
 
         # Checked before the call is logged, as a client refuses it before sending.
-        hint = None if around is None else aware_utc(around, "around")
+        hint = None if around is None else to_utc(around, "around")
 
         def find() -> list[HikeSale]:
             now = self._stamper.now()

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from .._datetimes import utc_now
 from .._errors import ApiError, HikeWooError, RuleViolation
 from ..hike._convert import dump_hike, parse_hike
 from ..hike._models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
@@ -44,7 +45,7 @@ from ..hike._schema import (
     PARAMS,
     PAYMENT_CODES,
 )
-from ._clock import Clock, system_clock
+from ._clock import Clock
 from ._fault_plan import FaultPlan, LateCommits, gateway_page
 from ._faults import HttpFault, HttpFaults
 from ._hike import FakeHike
@@ -383,7 +384,7 @@ def serve_hike(
         client_id=client_id,
         client_secret=client_secret,
         ttl=token_ttl,
-        clock=clock if clock is not None else system_clock,
+        clock=clock if clock is not None else utc_now,
     )
     if access_token is not None:
         book.grant_access(access_token)

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from .._convert import format_utc
+from .._datetimes import to_utc
 from .._errors import PayloadError
 from .._money import parse_money
 from ..woo._convert import parse_woo_order
@@ -22,7 +23,7 @@ from ..woo._models import (
     WooRefund,
     WooStatus,
 )
-from ._clock import Clock, aware_utc
+from ._clock import Clock
 from ._faults import locked
 from ._woo_rules import already_trashed, product_not_found, rest_order, seed_totals
 from ._woo_store import TieOrder, WooStore
@@ -377,7 +378,7 @@ class FakeWooCommerce(WooStore):
         args = (modified_after, modified_before, created_after, created_before)
         names = ("modified_after", "modified_before", "created_after", "created_before")
         # Checked before the call is logged, as a client refuses it before sending.
-        bounds = [None if a is None else aware_utc(a, n) for a, n in zip(args, names, strict=True)]
+        bounds = [None if a is None else to_utc(a, n) for a, n in zip(args, names, strict=True)]
 
         def pages() -> Iterator[WooOrder]:
             lo_m, hi_m, lo_c, hi_c = bounds
@@ -470,7 +471,7 @@ class FakeWooCommerce(WooStore):
         """
 
         # Checked before the call is logged, as a client refuses it before sending.
-        after = None if created_after is None else aware_utc(created_after, "created_after")
+        after = None if created_after is None else to_utc(created_after, "created_after")
 
         def find() -> list[WooOrder]:
             return [

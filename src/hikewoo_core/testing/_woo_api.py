@@ -48,6 +48,7 @@ from urllib.parse import quote
 
 import attrs
 
+from .._datetimes import assume_utc
 from .._errors import ApiError
 from ..woo._convert import dump_woo_product
 from ..woo._models import WooOrder, WooProduct, WooStatus
@@ -115,7 +116,7 @@ def _words(value: object) -> list[str]:
 
 def _date(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+    return assume_utc(parsed)
 
 
 class _Params:
