@@ -36,26 +36,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = [
-    "ApiError",
-    "AuthenticationError",
-    "ConfigurationError",
-    "HikeWooError",
-    "LeaseError",
-    "OutcomeUnknownError",
-    "PayloadError",
-    "ReconciliationError",
-    "RemoteError",
-    "ResponseTooLargeError",
-    "RetriesExhaustedError",
-    "RuleViolation",
-    "SerialNumberError",
-    "TransportError",
-    "UnexpectedResponseError",
-    "UnsupportedProductError",
-    "WebhookSignatureError",
-]
-
 _MAX_SHOWN = 20
 
 

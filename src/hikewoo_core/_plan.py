@@ -20,26 +20,6 @@ from ._mapping import HikeStatus
 from ._ports import Link
 from .hike._models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
 
-__all__ = [
-    "Action",
-    "CreateHikeRefundSale",
-    "CreateHikeSale",
-    "CreateWooOrder",
-    "CreateWooRefund",
-    "Mismatch",
-    "Note",
-    "Plan",
-    "RecordLink",
-    "Reject",
-    "Skip",
-    "StockImpact",
-    "UpdateHikeSale",
-    "UpdateWooOrder",
-    "Write",
-    "add_stock_impact",
-    "stock_impact",
-]
-
 
 @attrs.frozen(kw_only=True)
 class Action:

@@ -54,16 +54,6 @@ from ._translate import (
 from .hike._models import FulfilmentStatus, HikeCustomer, HikePayment, HikeSale, PaymentStatus
 from .woo._models import WooOrder, WooProduct, WooRefund
 
-__all__ = [
-    "HIKE_TERMINAL",
-    "WOO_TERMINAL",
-    "HikeSaleState",
-    "WooOrderState",
-    "plan_hike_sale",
-    "plan_woo_order",
-    "woo_fingerprint",
-]
-
 WOO_TERMINAL = frozenset({"refunded", "cancelled", "trash"})
 HIKE_TERMINAL = frozenset({FulfilmentStatus.REFUNDED, FulfilmentStatus.VOIDED})
 _MONEY_RECEIVED = frozenset({PaymentStatus.PAID, PaymentStatus.REFUNDED})

@@ -27,16 +27,6 @@ from . import _models as m
 from . import _schema as schema
 from ._schema import FIELDS, FULFILMENT_CODES, PAYMENT_CODES, SOURCE_CODES, StatusEncoding
 
-__all__ = [
-    "dump_hike",
-    "dump_hike_sale",
-    "encode_statuses",
-    "parse_hike",
-    "parse_hike_product",
-    "parse_hike_register_closure",
-    "parse_hike_sale",
-]
-
 E = TypeVar("E", bound=Enum)
 M = TypeVar("M")
 

@@ -17,21 +17,6 @@ import attrs
 from .._enums import TextEnum
 from .._money import ZERO
 
-__all__ = [
-    "FulfilmentStatus",
-    "HikeCustomer",
-    "HikeOutlet",
-    "HikePayment",
-    "HikeProduct",
-    "HikeRegister",
-    "HikeRegisterClosure",
-    "HikeSale",
-    "HikeSaleDraft",
-    "HikeSaleLine",
-    "PaymentStatus",
-    "SaleSource",
-]
-
 
 class FulfilmentStatus(TextEnum):
     """Hike's fulfilment ("invoice") status. ``.value`` is Hike's name.

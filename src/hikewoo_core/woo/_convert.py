@@ -44,21 +44,6 @@ from ._models import (
     WooTaxLine,
 )
 
-__all__ = [
-    "dump_woo_order",
-    "dump_woo_product",
-    "dump_woo_refund",
-    "parse_woo_error",
-    "parse_woo_order",
-    "parse_woo_orders",
-    "parse_woo_orders_tolerant",
-    "parse_woo_product",
-    "parse_woo_products",
-    "parse_woo_refund",
-    "parse_woo_refunds",
-    "woo_order_write_body",
-]
-
 _KNOWN_STATUSES = {s.value: s for s in WooStatus}
 
 

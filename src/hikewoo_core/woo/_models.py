@@ -19,25 +19,6 @@ from .._enums import TextEnum
 from .._fastgen import deferred
 from .._money import ZERO
 
-__all__ = [
-    "ItemRef",
-    "WooAddress",
-    "WooCouponLine",
-    "WooError",
-    "WooFeeLine",
-    "WooImage",
-    "WooLineItem",
-    "WooLineTax",
-    "WooMeta",
-    "WooOrder",
-    "WooProduct",
-    "WooRefund",
-    "WooRefundSummary",
-    "WooShippingLine",
-    "WooStatus",
-    "WooTaxLine",
-]
-
 #: An order item id as plugins send it: ``""`` (none) or an integer id.
 ItemRef = NewType("ItemRef", int)
 
