@@ -26,8 +26,10 @@ def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite (pass ``-- --run-slow`` for the long fuzz runs), with the
     ``fast`` extra (orjson): ``.ci/run`` runs the default install's suite on its main
-    Python and these sessions on the others, so both decoders are tested."""
-    _install(session, "tests", extras="fast")
+    Python and these sessions on the others, so both decoders are tested. The
+    ``postgres`` extra too: PostgresLedger's tests use ``$HIKEWOO_TEST_POSTGRES_DSN``
+    (``.ci/run`` exports it) or start a throw-away server (``tests/_postgres.py``)."""
+    _install(session, "tests", extras="fast,postgres")
     session.run("python", "-m", "pytest", *session.posargs)
 
 

@@ -9,7 +9,7 @@ The public API has two tiers: this package, and the subpackages
 :mod:`hikewoo_core.hike` (the Hike clients, models and field table) and
 :mod:`hikewoo_core.testing` (the fakes). Every other module is private (its name
 starts with an underscore) and may change without notice. Importing this package loads
-neither httpx nor ``sqlite3``: the durable ledgers are imported on first use.
+neither httpx nor ``sqlite3`` (nor psycopg): the durable ledgers are imported on first use.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ from .woo._models import WooOrder, WooRefund, WooStatus
 from .woo._webhooks import WooWebhookEvent, verify_woo_webhook
 
 if TYPE_CHECKING:
+    from ._ledger._postgres import PostgresLedger
     from ._ledger._sqlite import SqliteLedger
 
 __all__ = [
@@ -133,6 +134,7 @@ __all__ = [
     # ledgers
     "MemoryLedger",
     "SqliteLedger",
+    "PostgresLedger",
     # plans and the planner
     "Plan",
     "Action",
@@ -195,7 +197,11 @@ __all__ = [
     "currency_places",
 ]
 
-_getattr, __dir__ = _lazy_exports(__name__, {"SqliteLedger": "._ledger._sqlite"}, __all__)
+_getattr, __dir__ = _lazy_exports(
+    __name__,
+    {"SqliteLedger": "._ledger._sqlite", "PostgresLedger": "._ledger._postgres"},
+    __all__,
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -52,6 +52,7 @@ from ._fault_plan import FaultPlan
 from ._faults import Call, HttpFault, HttpFaults
 from ._hike import FakeHike
 from ._hike_server import serve_hike
+from ._ledger_contract import LedgerContract
 from ._woo import FakeWooCommerce
 from ._woo_rules import CORE_STATUSES
 from ._woo_server import serve_woo
@@ -68,6 +69,7 @@ __all__ = [
     "FaultPlan",
     "HttpFault",
     "HttpFaults",
+    "LedgerContract",
     "TieOrder",
     "serve_hike",
     "serve_woo",
