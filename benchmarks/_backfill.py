@@ -251,6 +251,6 @@ def print_backfill(result: dict[str, Any]) -> None:
         + ", ".join(f"{name} = {value}" for name, value in defaults.items())
         + f"; floors: {concurrency} threads / {concurrency} requests in flight"
     )
-    for name in ("WooClient.max_workers", "AsyncWooClient.max_concurrency"):
+    for name in ("WooClient.concurrency", "AsyncWooClient.concurrency"):
         if defaults.get(name) != concurrency:
             print(f"  note: {name} defaults to {defaults.get(name)}, the floors use {concurrency}")

@@ -231,11 +231,11 @@ def library_defaults() -> dict[str, Any]:
 
     base = "http://127.0.0.1:9"
     with WooClient(base, KEY, SECRET) as client:
-        workers = getattr(client, "max_workers", None)
+        workers = getattr(client, "concurrency", None)
 
     async def concurrency() -> Any:
         async with AsyncWooClient(base, KEY, SECRET) as client:
-            return getattr(client, "max_concurrency", None)
+            return getattr(client, "concurrency", None)
 
     parameter = inspect.signature(Syncer.backfill).parameters.get("concurrency")
     if parameter is None:
@@ -244,7 +244,7 @@ def library_defaults() -> dict[str, Any]:
         default = parameter.default
         backfill = default if default is None or isinstance(default, (int, str)) else repr(default)
     return {
-        "WooClient.max_workers": workers,
-        "AsyncWooClient.max_concurrency": asyncio.run(concurrency()),
+        "WooClient.concurrency": workers,
+        "AsyncWooClient.concurrency": asyncio.run(concurrency()),
         "Syncer.backfill concurrency": backfill,
     }

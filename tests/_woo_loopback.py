@@ -20,10 +20,10 @@ KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 SECRET = "cs_TOPSECRET_fedcba9876543210fedcba98765432"
 FAST = RetryPolicy(attempts=4, initial=0.5, maximum=5.0, jitter=0.0)
 #: The wall clock of loopback tests (client and server agree on it): an hour after T0.
-NOW = (T0 + timedelta(hours=1)).timestamp()
+NOW = T0 + timedelta(hours=1)
 
 
-def wall() -> float:
+def wall() -> datetime:
     """The loopback tests' wall clock (OAuth timestamps, lookup windows)."""
     return NOW
 

@@ -87,8 +87,8 @@ def test_backfill_benchmark_runs(tmp_path: Path) -> None:
     assert set(backfill["sizes"]) == {"300"}
     assert set(backfill["sizes"]["300"]) == {"0", "50"}
     assert set(backfill["library_defaults"]) == {
-        "WooClient.max_workers",
-        "AsyncWooClient.max_concurrency",
+        "WooClient.concurrency",
+        "AsyncWooClient.concurrency",
         "Syncer.backfill concurrency",
     }
     syncers = (

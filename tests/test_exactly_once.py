@@ -336,7 +336,7 @@ def test_a_504_on_an_order_created_as_another_channel_is_still_found() -> None:
     with (
         w.woo.serve(consumer_key="ck_x", consumer_secret="cs_x", faults=plan) as url,
         httpx.Client(trust_env=False) as http,
-        WooClient(url, "ck_x", "cs_x", client=http) as woo,
+        WooClient(url, "ck_x", "cs_x", client=http, clock=w.clock) as woo,
     ):
         syncer = Syncer(
             woo=woo, hike=w.hike, ledger=w.ledger, clock=w.clock,

@@ -206,7 +206,7 @@ def test_a_backfill_over_http_of_the_real_tie_population_reads_every_order_once(
     seen: list[int] = []
     with (
         serve_woo(fake, consumer_key="ck_x", consumer_secret="cs_x") as url,
-        WooClient(url, "ck_x", "cs_x") as woo,
+        WooClient(url, "ck_x", "cs_x", clock=fake._stamper.clock_now) as woo,
     ):
         syncer = Syncer(woo=woo, hike=FakeHike(), clock=fake._stamper.clock_now)
         process = syncer.process_order
@@ -234,10 +234,9 @@ def test_an_order_modified_while_a_backfill_runs_over_http_is_not_left_behind() 
     w = make_world()
     after, before = crowded_history(w, 250, per_second=1)
     victim = sorted(o.id for o in w.woo.orders())[200]  # on the third page
-    wall = lambda: w.clock.now().timestamp()  # noqa: E731 - OAuth timestamps, both sides
     with (
-        serve_woo(w.woo, consumer_key="ck_x", consumer_secret="cs_x", clock=wall) as url,
-        WooClient(url, "ck_x", "cs_x", clock=wall) as woo,
+        serve_woo(w.woo, consumer_key="ck_x", consumer_secret="cs_x") as url,
+        WooClient(url, "ck_x", "cs_x", clock=w.clock) as woo,
     ):
         syncer = Syncer(woo=woo, hike=w.hike, ledger=w.ledger, clock=w.clock)
 

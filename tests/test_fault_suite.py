@@ -255,7 +255,9 @@ def served(
             )
         )
         woo = stack.enter_context(
-            WooClient(woo_url, WOO_KEY, WOO_SECRET, timeout=timeout, sleep=no_sleep)
+            WooClient(
+                woo_url, WOO_KEY, WOO_SECRET, timeout=timeout, sleep=no_sleep, clock=stores.clock
+            )
         )
         hike = stack.enter_context(
             HikeClient(

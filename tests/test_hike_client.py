@@ -7,10 +7,12 @@ No test sleeps: ``sleep`` is injected and records the waits.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -21,7 +23,7 @@ import pytest
 from hikewoo_core._errors import ApiError, ConfigurationError, OutcomeUnknownError
 from hikewoo_core._ports import HikePort
 from hikewoo_core._retry import RetryPolicy
-from hikewoo_core.hike import AsyncHikeClient, HikeClient, dump_hike
+from hikewoo_core.hike import AsyncHikeClient, HikeClient, _requests, dump_hike
 from hikewoo_core.hike import _schema as schema
 from hikewoo_core.hike._models import (
     FulfilmentStatus,
@@ -272,7 +274,7 @@ def test_429_retry_after_is_honoured_with_the_injected_sleep() -> None:
         [httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json=[{"id": 1}])]
     )
     api, sleeps = Api(lambda r: next(answers)), list[float]()
-    outlets = make(api, sleeps, policy=NO_JITTER).list_outlets()
+    outlets = make(api, sleeps, retry=NO_JITTER).list_outlets()
     assert [o.id for o in outlets] == [1]
     assert sleeps == [7.0]
 
@@ -292,7 +294,7 @@ def test_503_and_timeouts_are_retried_for_reads() -> None:
         [httpx.Response(503), httpx.ReadTimeout("slow"), httpx.Response(200, json=[])]
     )
     api, sleeps = Api(lambda r: next(answers)), list[float]()
-    assert make(api, sleeps, policy=NO_JITTER).list_outlets() == []
+    assert make(api, sleeps, retry=NO_JITTER).list_outlets() == []
     assert len(api.requests) == 3
     assert sleeps == [0.5, 1.0]
 
@@ -422,7 +424,7 @@ def test_loopback_injected_faults_are_retried(shop: FakeHike) -> None:
             refresh_token="pre-ref",
             client_id="app",
             client_secret="secret",
-            policy=NO_JITTER,
+            retry=NO_JITTER,
         )
         with hike:
             assert len(list(hike.iter_sales(page_size=10))) == 5
@@ -477,7 +479,7 @@ def test_loopback_accepts_a_fault_plan(shop: FakeHike) -> None:
     sleeps: list[float] = []
     with (
         serve_hike(shop, access_token="pre-acc", faults=plan) as base,
-        loopback(base, sleeps, policy=NO_JITTER) as hike,
+        loopback(base, sleeps, retry=NO_JITTER) as hike,
     ):
         sale = hike.create_sale_idempotent(draft("woo:777"))
     assert [s.id for s in shop.sales() if s.external_reference == "woo:777"] == [sale.id]
@@ -487,3 +489,185 @@ def test_loopback_accepts_a_fault_plan(shop: FakeHike) -> None:
         ("GET", "get_all"),
         ("GET", "get_all"),
     ]
+
+
+# --- both clients: the async one is the source the sync one is generated from ----------
+
+
+class Blocking:
+    """An :class:`AsyncHikeClient` driven from synchronous test code, on one event loop of
+    its own: each coroutine runs to completion, each async iterator is read into a list."""
+
+    def __init__(self, client: AsyncHikeClient) -> None:
+        self.client = client
+        self.loop = asyncio.new_event_loop()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            if inspect.isawaitable(result):
+                return self.loop.run_until_complete(result)
+            if hasattr(result, "__aiter__"):
+                return self.loop.run_until_complete(drain(result))
+            return result
+
+        return call
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+
+async def drain(items: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in items]
+
+
+@pytest.fixture(params=["sync", "async"])
+def either(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """Makes a client of each flavour over a mock API: ``either(api, sleeps, **kw)``."""
+    made: list[Any] = []
+
+    def factory(api: Api, sleeps: list[float] | None = None, **kw: Any) -> Any:
+        waits = sleeps if sleeps is not None else []
+        if request.param == "sync":
+            client: Any = make(api, waits, **kw)
+        else:
+
+            async def sleep(seconds: float) -> None:
+                waits.append(seconds)
+
+            client = Blocking(
+                AsyncHikeClient(
+                    "tok-123",
+                    client=httpx.AsyncClient(transport=httpx.MockTransport(api)),
+                    sleep=sleep,
+                    clock=lambda: T0,
+                    **kw,
+                )
+            )
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        client.close()
+
+
+def test_both_clients_read_and_write_the_same_requests(either: Callable[..., Any]) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/registerClosures/get"):
+            return httpx.Response(
+                200, json={"id": 3, "registerId": 1, "startDateTime": "2026-03-01T08:00:00"}
+            )
+        if path.endswith("/products/by_sku"):
+            return httpx.Response(200, json={"id": 9, "sku": "MUG"})
+        if path.endswith("/customers/get_by_email"):
+            return httpx.Response(404, json={"error": {"message": "none"}})
+        if path.endswith("/outlets/get_all_active"):
+            return httpx.Response(200, json=[{"id": 1}])
+        if request.method == "POST" and path.endswith("/sales/create_ecommerce_sale"):
+            return httpx.Response(200, json=8)  # only an id: read back
+        return httpx.Response(200, json=sale_json(8, externalReference="woo:77"))
+
+    api = Api(answer)
+    hike = either(api)
+    assert hike.read_sale(8).id == 8
+    assert hike.read_register_closure(3).is_open
+    assert hike.find_product("MUG") is not None
+    assert hike.find_customer("a@b.test") is None
+    assert [o.id for o in hike.list_outlets()] == [1]
+    assert hike.write_sale(draft()).id == 8
+    hike.write_sale_status(8, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+    hike.write_serial_numbers(8, 0, ["SN1"])
+    assert [(r.method, r.url.path.removeprefix("/api/v1/")) for r in api.requests] == [
+        ("GET", "sales/get"),
+        ("GET", "registerClosures/get"),
+        ("GET", "products/by_sku"),
+        ("GET", "customers/get_by_email"),
+        ("GET", "outlets/get_all_active"),
+        ("POST", "sales/create_ecommerce_sale"),
+        ("GET", "sales/get"),
+        ("POST", "sales/create_ecommerce_sale"),  # the status update, answered by an id
+        ("GET", "sales/get"),
+        ("POST", "sales/update_serial_numbers"),
+    ]
+
+
+def test_both_clients_page_filter_and_retry(either: Callable[..., Any]) -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "7"})])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        throttled = next(answers, None)
+        if throttled is not None:
+            return throttled
+        stamps = {1: "2026-03-01T09:00:00", 2: "2026-03-01T11:00:00"}
+        skip = int(request.url.params["skip_count"])
+        items = [
+            sale_json(i, lastModificationTime=stamps.get(i, "2026-03-01T11:30:00"))
+            for i in range(skip + 1, min(skip + 2, 5) + 1)
+        ]
+        return httpx.Response(200, json={"totalCount": 5, "items": items})
+
+    api, sleeps = Api(answer), list[float]()
+    hike = either(api, sleeps, retry=NO_JITTER, page_size=2)
+    assert [s.id for s in hike.iter_sales()] == [1, 2, 3, 4, 5]
+    assert sleeps == [7.0]
+    found = hike.read_sales(modified_after=T0 - timedelta(hours=2), modified_before=T0)
+    assert [s.id for s in found] == [2, 3, 4, 5]
+
+
+def test_both_clients_look_a_lost_create_up_before_sending_it_again(
+    either: Callable[..., Any],
+) -> None:
+    posts: Iterator[httpx.Response | Exception] = iter(
+        [httpx.ReadTimeout("lost"), httpx.Response(200, json=sale_json(9))]
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response | Exception:
+        if request.method == "POST":
+            return next(posts)
+        return httpx.Response(200, json={"totalCount": 0, "items": []})
+
+    api, sleeps = Api(answer), list[float]()
+    assert either(api, sleeps).create_sale_idempotent(draft()).id == 9
+    assert [r.method for r in api.requests] == ["POST", *["GET"] * 6, "POST"]
+    assert sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
+
+
+def test_a_reference_lookup_keeps_only_the_matches_as_the_sales_stream(
+    either: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the async client collected every sale of the lookup's days before
+    matching (the sync one matched as they came), so a lookup over a busy shop held
+    every sale of a week in memory at once. Both now hold about one sale at a time."""
+    alive: weakref.WeakSet[Any] = weakref.WeakSet()
+    parse_items = _requests.parse_items
+
+    def tracked(items: Any, cls: Any, what: str) -> Any:
+        parsed = parse_items(items, cls, what)
+        alive.update(parsed)
+        return parsed
+
+    monkeypatch.setattr(_requests, "parse_items", tracked)
+    held: list[int] = []
+    total, size = 60, 5
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        held.append(len(alive))  # sales still alive when the next page is asked for
+        skip = int(request.url.params["skip_count"])
+        items = [
+            sale_json(i, externalReference="woo:42" if i == 42 else f"pos:{i}")
+            for i in range(skip + 1, min(skip + size, total) + 1)
+        ]
+        return httpx.Response(200, json={"totalCount": total, "items": items})
+
+    api = Api(answer)
+    found = either(api, page_size=size).find_sales_by_reference("woo:42")
+    assert [s.id for s in found] == [42]
+    assert len(held) == total // size
+    assert max(held) <= size  # not the 55 sales of the pages read before the last

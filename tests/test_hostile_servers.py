@@ -246,7 +246,7 @@ def test_an_error_page_echoing_the_hike_token_keeps_no_secret() -> None:
         handler.send_body(400, json.dumps(body).encode())
 
     with hostile(script) as server:
-        hike = HikeClient(ACCESS, base_url=server.url + "/api/v1", policy=QUICK, sleep=no_sleep)
+        hike = HikeClient(ACCESS, base_url=server.url + "/api/v1", retry=QUICK, sleep=no_sleep)
         with hike, pytest.raises(ApiError) as caught:
             hike.read_sale(5)
     assert "token rejected: Bearer <redacted>" in str(caught.value)
@@ -319,7 +319,7 @@ def test_a_page_served_forever_stops_the_read_naming_the_page(broken: str) -> No
     # pages arrive (an arrived page no longer holds a place, so the next is asked for
     # before it is parsed: at most two such while page 2 is checked). Seen under load:
     # 11 with a window of 8.
-    assert len(server.requests) <= 1 + client.max_workers + 2
+    assert len(server.requests) <= 1 + client.concurrency + 2
 
 
 def test_the_async_client_stops_the_same_way() -> None:
@@ -646,7 +646,7 @@ def test_orders_created_while_pages_are_read_do_not_look_like_a_repeat() -> None
     seen: list[int] = []
     with (
         fake.serve(consumer_key=KEY, consumer_secret=SECRET) as url,
-        WooClient(url, KEY, SECRET, max_workers=1) as client,
+        WooClient(url, KEY, SECRET, concurrency=1) as client,
     ):
         for order in client.iter_orders(per_page=5):
             seen.append(order.id)

@@ -103,7 +103,7 @@ def run(
 ) -> httpx.Response:
     fake = fake or FakeTime()
     on_unauthorized = flow_kw.pop("on_unauthorized", None)
-    flow = request_flow(request, policy=policy, clock=fake.clock, rng=lambda: 0.0, **flow_kw)
+    flow = request_flow(request, policy=policy, timer=fake.clock, rng=lambda: 0.0, **flow_kw)
     with httpx.Client(transport=httpx.MockTransport(script)) as client:
         return send_sync(client, flow, sleep=fake.sleep, on_unauthorized=on_unauthorized)
 
@@ -202,7 +202,7 @@ def test_async_driver_retries_the_same_way() -> None:
     fake = FakeTime()
 
     async def main() -> httpx.Response:
-        flow = request_flow(get(), policy=FAST, clock=fake.clock, rng=lambda: 0.0)
+        flow = request_flow(get(), policy=FAST, timer=fake.clock, rng=lambda: 0.0)
         async with httpx.AsyncClient(transport=httpx.MockTransport(script)) as client:
             return await send_async(client, flow, sleep=fake.asleep)
 
@@ -432,7 +432,7 @@ def test_async_on_unauthorized_is_awaited() -> None:
     script = Script(reply(401), reply(200))
 
     async def main() -> httpx.Response:
-        flow = request_flow(get(), prepare=bearer, clock=fake.clock)
+        flow = request_flow(get(), prepare=bearer, timer=fake.clock)
         async with httpx.AsyncClient(transport=httpx.MockTransport(script)) as client:
             return await send_async(client, flow, on_unauthorized=refresh, sleep=fake.asleep)
 
@@ -675,7 +675,7 @@ def server() -> Iterator[tuple[str, Counter[str]]]:
 def test_loopback_503_with_retry_after_zero_then_200(server: tuple[str, Counter[str]]) -> None:
     base, hits = server
     fake = FakeTime()
-    flow = request_flow(Request("GET", base + "/flaky"), policy=FAST, clock=fake.clock)
+    flow = request_flow(Request("GET", base + "/flaky"), policy=FAST, timer=fake.clock)
     with default_client(trust_env=False) as client:  # no proxy for loopback
         response = send_sync(client, flow, sleep=fake.sleep)
     assert response.json() == {"hits": 3}
@@ -688,7 +688,7 @@ def test_loopback_dropped_connection(server: tuple[str, Counter[str]]) -> None:
     fake = FakeTime()
     policy = RetryPolicy(attempts=3, jitter=0.0)
     with default_client(trust_env=False) as client:  # no proxy for loopback
-        flow = request_flow(Request("GET", base + "/drop"), policy=policy, clock=fake.clock)
+        flow = request_flow(Request("GET", base + "/drop"), policy=policy, timer=fake.clock)
         with pytest.raises(RetriesExhaustedError, match="after 3 attempt"):
             send_sync(client, flow, sleep=fake.sleep)
         assert hits["/drop"] == 3

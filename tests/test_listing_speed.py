@@ -105,11 +105,11 @@ def page_threads() -> list[threading.Thread]:
 
 def test_both_clients_read_eight_pages_ahead_by_default() -> None:
     with WooClient("https://shop.test", KEY, SECRET) as sync:
-        assert sync.max_workers == WINDOW
+        assert sync.concurrency == WINDOW
 
     async def concurrency() -> int:
         async with AsyncWooClient("https://shop.test", KEY, SECRET) as client:
-            return client.max_concurrency
+            return client.concurrency
 
     assert run(concurrency()) == WINDOW
 
@@ -249,7 +249,7 @@ def test_speculation_is_bounded_by_include_and_left_to_bulk_reads() -> None:
 
 
 def test_one_worker_reads_one_page_at_a_time_without_speculation() -> None:
-    client, seen = mock(listing(5), max_workers=1)
+    client, seen = mock(listing(5), concurrency=1)
     assert [o.id for o in client.iter_orders(per_page=1)] == expected(5)
     assert [page_of(r) for r in seen] == [1, 2, 3, 4, 5]
 

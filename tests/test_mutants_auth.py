@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from functools import partial
 
 import pytest
@@ -36,6 +37,8 @@ KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 SECRET = "cs_fedcba9876543210fedcba9876543210fedcba98"
 CREDS = WooCredentials(KEY, SECRET)
 ORDERS = "http://shop.example/wp-json/wc/v3/orders"
+#: The signers' clock: an aware datetime, 1_800_000_000 seconds after the epoch.
+AT_1_800_000_000 = datetime.fromtimestamp(1_800_000_000, timezone.utc)
 
 
 def refusal(call: Callable[[], object]) -> str:
@@ -176,7 +179,7 @@ def test_auth_rule_the_signer_remembers_the_last_4096_nonces_and_no_more() -> No
     def nonces() -> str:
         return replay["next"] or f"n{next(counter)}"
 
-    signer = OAuth1Signer(CREDS, clock=lambda: 1_800_000_000, nonce_factory=nonces)
+    signer = OAuth1Signer(CREDS, clock=lambda: AT_1_800_000_000, nonce_factory=nonces)
     for _ in range(4096):
         signer.sign("GET", ORDERS)
     replay["next"] = "n0"  # the oldest of the 4096 kept: refused
@@ -199,7 +202,10 @@ def test_auth_rule_the_signer_signs_with_the_method_it_was_given() -> None:
     """Signing: an :class:`OAuth1Signer` made for HMAC-SHA1 announces and uses HMAC-SHA1
     (a store that checks SHA1 refuses a request signed with the SHA256 default)."""
     signer = OAuth1Signer(
-        CREDS, signature_method="HMAC-SHA1", clock=lambda: 1_800_000_000, nonce_factory=lambda: "n1"
+        CREDS,
+        signature_method="HMAC-SHA1",
+        clock=lambda: AT_1_800_000_000,
+        nonce_factory=lambda: "n1",
     )
     signed = signer.sign("GET", ORDERS)
     assert signed["oauth_signature_method"] == "HMAC-SHA1"

@@ -296,7 +296,7 @@ def test_hike_refresh_refused_and_failures(logs: list[str]) -> None:
             base_url=url,
             clock=clock,
             sleep=no_sleep,
-            policy=NO_RETRY,
+            retry=NO_RETRY,
         ) as hike:
             for call in (
                 lambda: hike.read_sale(sale.id),
@@ -392,9 +392,11 @@ def test_syncer_settings_and_ledgers(tmp_path: Path, logs: list[str]) -> None:
     with woo.serve(consumer_key=KEY, consumer_secret=WOO_SECRET) as woo_url, hike.serve(
         client_id=APP_ID, client_secret=APP_SECRET, access_token=ACCESS,
         refresh_token=REFRESH, clock=clock, faults=plan,
-    ) as hike_url, WooClient(woo_url, KEY, WOO_SECRET, sleep=no_sleep) as woo_client, HikeClient(
+    ) as hike_url, WooClient(
+        woo_url, KEY, WOO_SECRET, sleep=no_sleep, clock=clock,
+    ) as woo_client, HikeClient(
         ACCESS, refresh_token=REFRESH, client_id=APP_ID, client_secret=APP_SECRET,
-        base_url=hike_url, clock=clock, sleep=no_sleep, policy=NO_RETRY,
+        base_url=hike_url, clock=clock, sleep=no_sleep, retry=NO_RETRY,
     ) as hike_client:  # fmt: skip
         ledger = SqliteLedger(tmp_path / "ledger.db", clock=clock)
         settings = SyncSettings()

@@ -59,7 +59,7 @@ cfg = json.loads(sys.stdin.readline())
 now = datetime.fromisoformat(cfg["now"])  # the shop's clock, frozen for this round
 clock = lambda: now
 ledger = SqliteLedger(cfg["ledger"], clock=clock)
-woo = WooClient(cfg["woo"], cfg["key"], cfg["secret"], sleep=lambda s: None)
+woo = WooClient(cfg["woo"], cfg["key"], cfg["secret"], clock=clock, sleep=lambda s: None)
 hike = HikeClient(cfg["access"], base_url=cfg["hike"], clock=clock, sleep=lambda s: None)
 syncer = Syncer(woo=woo, hike=hike, ledger=ledger, owner=cfg["owner"], clock=clock)
 applied, failures = [], []

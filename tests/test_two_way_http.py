@@ -128,7 +128,7 @@ def over_http(
         hike_url = stack.enter_context(
             serve_hike(hike, access_token="acc", refresh_token="ref", clock=clock, faults=faults)
         )
-        woo_client = stack.enter_context(WooClient(woo_url, "ck_k", "cs_s"))
+        woo_client = stack.enter_context(WooClient(woo_url, "ck_k", "cs_s", clock=clock))
         hike_client = stack.enter_context(
             HikeClient(
                 "acc",

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlencode, urlsplit
 
@@ -379,7 +380,10 @@ def test_unknown_signature_method_is_refused() -> None:
 
 def test_signer_uses_the_injected_clock_and_nonces() -> None:
     nonces = iter(["n1", "n2"])
-    signer = OAuth1Signer(CREDS, clock=lambda: 1795745335.9, nonce_factory=lambda: next(nonces))
+    # An aware wall clock, in any zone: the timestamp is its whole seconds since the epoch.
+    plus_ten = timezone(timedelta(hours=10))
+    now = datetime.fromtimestamp(1795745335.9, plus_ten)
+    signer = OAuth1Signer(CREDS, clock=lambda: now, nonce_factory=lambda: next(nonces))
     first = signer.sign("GET", ORDERS, {"page": 1})
     second = signer.sign("GET", ORDERS, {"page": 1})
     assert (first["oauth_nonce"], second["oauth_nonce"]) == ("n1", "n2")
@@ -388,6 +392,12 @@ def test_signer_uses_the_injected_clock_and_nonces() -> None:
     assert first == oauth1_params(
         "GET", ORDERS, {"page": 1}, CREDS, timestamp=1795745335, nonce="n1"
     )
+
+
+def test_signer_refuses_a_naive_clock() -> None:
+    signer = OAuth1Signer(CREDS, clock=lambda: datetime(2026, 11, 27, 9, 0))
+    with pytest.raises(ConfigurationError, match="timezone-aware"):
+        signer.sign("GET", ORDERS)
 
 
 def test_signer_never_reuses_a_nonce() -> None:

@@ -209,7 +209,7 @@ def test_read_ahead_is_concurrent_bounded_and_in_order() -> None:
             with lock:
                 in_flight -= 1
 
-    client, rec = mock(answer, max_workers=workers)
+    client, rec = mock(answer, concurrency=workers)
     ids = [o.id for o in client.iter_orders(per_page=2, status="any")]
     assert ids == [n * 10 + i for n in range(1, pages + 1) for i in range(2)]
     assert sorted(int(qdict(r).get("page", "1")) for r in rec.requests) == list(range(1, pages + 1))
@@ -223,13 +223,13 @@ def test_an_empty_page_ends_the_read_and_early_exit_stops_requests() -> None:
         items = [order_json(number)] if number < 3 else []
         return page_response(items, total=9, pages=9)  # the store lost orders meanwhile
 
-    client, rec = mock(answer, max_workers=1)
+    client, rec = mock(answer, concurrency=1)
     assert [o.id for o in client.iter_orders(per_page=1)] == [1, 2]
     assert len(rec.requests) <= 4
-    client, rec = mock(answer, max_workers=2)
+    client, rec = mock(answer, concurrency=2)
     first = next(iter(client.iter_orders(per_page=1)))
     assert first.id == 1
-    assert len(rec.requests) <= 3  # lazy: at most max_workers pages read ahead
+    assert len(rec.requests) <= 3  # lazy: at most concurrency pages read ahead
 
 
 def test_without_total_pages_the_link_is_followed_with_a_fresh_signature() -> None:
@@ -244,7 +244,7 @@ def test_without_total_pages_the_link_is_followed_with_a_fresh_signature() -> No
         return page_response([order_json(number)], total=None, pages=None, link=link)
 
     # one page at a time (no speculative pages): the requests are exactly the Link's
-    client, rec = mock(answer, "http://shop.test", max_workers=1)
+    client, rec = mock(answer, "http://shop.test", concurrency=1)
     assert [o.id for o in client.iter_orders(per_page=1)] == [1, 2]
     first, second = (qdict(r) for r in rec.requests[:2])
     assert second["oauth_nonce"] != first["oauth_nonce"]
@@ -260,7 +260,7 @@ def test_without_any_paging_headers_pages_are_counted_until_a_short_one() -> Non
         number = int(qdict(request).get("page", "1"))
         return page_response([order_json(number)] * (2 if number < 3 else 1), None, None)
 
-    client, rec = mock(answer, max_workers=1)  # no speculative pages: exactly these requests
+    client, rec = mock(answer, concurrency=1)  # no speculative pages: exactly these requests
     assert len(list(client.iter_orders(per_page=2))) == 5
     assert [qdict(r).get("page", "1") for r in rec.requests] == ["1", "2", "3"]
 
@@ -476,8 +476,8 @@ def test_a_caller_owned_client_is_left_open_and_an_owned_one_closed() -> None:
     with WooClient("https://shop.test", KEY, SECRET) as owned:
         inner = owned._http
     assert inner.is_closed
-    with pytest.raises(ConfigurationError, match="max_workers"):
-        WooClient("https://shop.test", KEY, SECRET, max_workers=0)
+    with pytest.raises(ConfigurationError, match="concurrency"):
+        WooClient("https://shop.test", KEY, SECRET, concurrency=0)
 
 
 def test_the_client_implements_the_port() -> None:
@@ -679,7 +679,7 @@ def test_port_reads_see_changes_in_the_window_once_per_version() -> None:
 def test_sync_read_ahead_on_loopback_yields_every_order_in_order() -> None:
     fake = store()
     ids = seed(fake, 230)
-    with serve(fake) as url, loopback(url, max_workers=4) as woo:
+    with serve(fake) as url, loopback(url, concurrency=4) as woo:
         got = [o.id for o in woo.iter_orders(orderby="id", order="asc")]
     assert got == ids
 

@@ -82,7 +82,7 @@ def test_pages_are_read_concurrently_bounded_and_yielded_in_order() -> None:
             finally:
                 in_flight -= 1
 
-        client, seen = mock(answer, max_concurrency=limit)
+        client, seen = mock(answer, concurrency=limit)
         async with client:
             ids = [o.id async for o in client.iter_orders(per_page=1)]
         return ids, seen
@@ -101,7 +101,7 @@ def test_leaving_early_cancels_the_pages_in_flight() -> None:
                 await asyncio.sleep(0)  # yield to the loop like a real read would
             return page_response([order_json(number)], total=50, pages=50)
 
-        client, seen = mock(answer, max_concurrency=2)
+        client, seen = mock(answer, concurrency=2)
         pages = client.iter_orders(per_page=1)
         async for order in pages:
             if order.id == 3:
@@ -124,7 +124,7 @@ def test_the_link_is_followed_with_a_fresh_nonce() -> None:
 
     async def scenario() -> tuple[list[int], list[httpx.Request]]:
         # one page at a time (no speculative pages): the requests are exactly the Link's
-        client, seen = mock(answer, "http://shop.test", max_concurrency=1)
+        client, seen = mock(answer, "http://shop.test", concurrency=1)
         return [o.id async for o in client.iter_orders(per_page=1)], seen
 
     ids, seen = run(scenario())
@@ -196,8 +196,8 @@ def test_a_caller_owned_async_client_is_left_open() -> None:
         return left_open, inner.is_closed
 
     assert run(scenario()) == (True, True)
-    with pytest.raises(ConfigurationError, match="max_concurrency"):
-        AsyncWooClient("https://shop.test", KEY, SECRET, max_concurrency=0)
+    with pytest.raises(ConfigurationError, match="concurrency"):
+        AsyncWooClient("https://shop.test", KEY, SECRET, concurrency=0)
 
 
 # --- loopback -------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def test_async_end_to_end_with_concurrent_paging() -> None:
     ids = seed(fake, 230)
 
     async def scenario(url: str) -> None:
-        async with loopback(url, max_concurrency=4) as woo:
+        async with loopback(url, concurrency=4) as woo:
             got = [o.id async for o in woo.iter_orders(orderby="id", order="asc")]
             assert got == ids
             order = await woo.create_order(body("12.00"))

@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -91,7 +92,7 @@ def test_oauth_failures_answer_the_real_bodies() -> None:
         bad = http.get(signed(orders, secret="cs_wrong"))
         missing = http.get(orders, params={"oauth_consumer_key": "ck_test"})
         unknown = http.get(signed(orders, key="ck_nobody"))
-        stale = http.get(signed(orders, clock=lambda: NOW - 3600))
+        stale = http.get(signed(orders, clock=lambda: NOW - timedelta(hours=1)))
         once = signed(orders, {"per_page": 2})
         first, replay = http.get(once), http.get(once)
     assert bad.json() == real("auth_oauth_bad_signature_401.json")

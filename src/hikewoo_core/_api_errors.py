@@ -7,15 +7,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from ._errors import ApiError, AuthenticationError
 from ._redact import redact_url, scrub, scrub_json
 
-__all__ = ["MAX_ERROR_TEXT", "api_error"]
+__all__ = ["MAX_ERROR_TEXT", "api_error", "with_api_hint"]
+
+E = TypeVar("E", bound=ApiError)
 
 #: Longest error text kept from a response body (characters).
 MAX_ERROR_TEXT = 500
+
+
+def with_api_hint(error: ApiError, hint: str, cls: type[E]) -> E:
+    """A copy of ``error`` as a ``cls`` (``type(error)`` to keep its class), carrying
+    ``hint``: the same status, code, message, data, method and URL."""
+    return cls(
+        error.status,
+        error.code,
+        error.api_message,
+        error.data,
+        method=error.method,
+        url=error.url,
+        hint=hint,
+    )
 
 
 def _truncate(text: str) -> str:

@@ -160,7 +160,7 @@ def request_flow(
     *,
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     prepare: Prepare | None = None,
-    clock: Callable[[], float] = time.monotonic,
+    timer: Callable[[], float] = time.monotonic,
     rng: Rng = random.random,
     hint_for_401: str = "",
     secrets: Iterable[str | None] = (),
@@ -174,20 +174,21 @@ def request_flow(
     :class:`RetriesExhaustedError` when the policy gives up, and
     :class:`OutcomeUnknownError` when a non-idempotent request may have been
     performed without us seeing the answer; a TLS failure (a certificate that does not
-    verify, a server that does not speak TLS) is not retried. ``clock`` and ``rng`` are
-    injectable. Every configured secret in ``secrets`` and every secret the request
+    verify, a server that does not speak TLS) is not retried. ``timer`` (a monotonic
+    clock in seconds, for the policy's time budget) and ``rng`` are injectable. Every
+    configured secret in ``secrets`` and every secret the request
     carries is scrubbed from the text kept from an answer (see :func:`scrub`).
     """
     configured = tuple(s for s in secrets if s)
-    start = clock()
+    start = timer()
     attempt = failures = 0
     refreshed = False
     while True:
         attempt += 1
         sent = prepare(request, attempt) if prepare is not None else request
-        began = clock()
+        began = timer()
         reply = yield Send(sent, attempt)
-        took = clock() - began
+        took = timer() - began
         retry_after: float | None = None
         if isinstance(reply, httpx.Response):
             status = reply.status_code
@@ -242,7 +243,7 @@ def request_flow(
         else:
             raise TypeError(f"a driver sent {reply!r} in answer to a Send")
         failures += 1
-        elapsed = clock() - start
+        elapsed = timer() - start
         wait = policy.delay(failures, retry_after=retry_after, rng=rng, elapsed=elapsed)
         if wait is None:
             if retry_after is not None and retry_after > policy.timeout - elapsed:

@@ -1,7 +1,7 @@
 """What the synchronous and asynchronous Hike clients share: settings and tokens (pure).
 
-No httpx here: the I/O lives in :mod:`~hikewoo_core.hike._client` and
-:mod:`~hikewoo_core.hike._client_async`.
+No httpx here: the I/O lives in :mod:`~hikewoo_core.hike._client_async` (and the
+synchronous client generated from it, :mod:`~hikewoo_core.hike._client`).
 """
 
 from __future__ import annotations
@@ -9,25 +9,24 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-from .._datetimes import checked_clock
+from .._api_errors import with_api_hint
+from .._datetimes import checked_clock, utc_now
 from .._errors import ApiError, AuthenticationError, ConfigurationError
-from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
+from .._http_types import Request, check_max_body
 from .._redact import scrub_json, secret_forms
 from .._retry import RetryPolicy
 from ._models import HikeSaleDraft
 from ._oauth import Tokens, parse_token_response, refresh_grant_request
 from ._requests import (
-    DEFAULT_BASE_URL,
-    DEFAULT_PAGE_SIZE,
     HIKE_RETRY_POLICY,
     check_page_size,
     decode,
 )
 from ._requests import oauth_base as derive_oauth_base
-from ._schema import STATUS_ENCODING, StatusEncoding
+from ._schema import StatusEncoding
 
 __all__ = ["OnTokens", "TokenSession", "HikeClientBase"]
 
@@ -37,10 +36,6 @@ log = logging.getLogger("hikewoo_core.hike")
 OnTokens = Callable[[Tokens], object]
 
 _MAX_HINTS = 1024
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class TokenSession:
@@ -116,40 +111,34 @@ def refresh_failed(exc: ApiError) -> ApiError:
     """The error to raise when the token endpoint refused a refresh."""
     if exc.status not in (400, 401, 403):
         return exc
-    return AuthenticationError(
-        exc.status,
-        exc.code,
-        exc.api_message,
-        exc.data,
-        method=exc.method,
-        url=exc.url,
-        hint="refreshing the Hike access token failed; authorize the app again",
-    )
+    hint = "refreshing the Hike access token failed; authorize the app again"
+    return with_api_hint(exc, hint, AuthenticationError)
 
 
 class HikeClientBase:
-    """Settings shared by :class:`~hikewoo_core.hike.HikeClient` and its async twin."""
+    """Settings shared by :class:`~hikewoo_core.hike.HikeClient` and
+    :class:`~hikewoo_core.hike.AsyncHikeClient` (see theirs for the arguments)."""
 
-    def __init__(
+    def __init__(  # the defaults are the clients' (one signature, documented there)
         self,
-        access_token: str | None = None,
+        access_token: str | None,
         *,
-        refresh_token: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        on_tokens: OnTokens | None = None,
-        base_url: str = DEFAULT_BASE_URL,
-        tokens: Tokens | None = None,
-        expires_at: datetime | None = None,
-        refresh_margin: timedelta = timedelta(minutes=5),
-        clock: Callable[[], datetime] | None = None,
-        policy: RetryPolicy | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        status_encoding: StatusEncoding = STATUS_ENCODING,
-        sales_lookback: timedelta = timedelta(days=7),
-        reference_lookback: timedelta = timedelta(days=2),
-        oauth_base: str | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        refresh_token: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        on_tokens: OnTokens | None,
+        base_url: str,
+        tokens: Tokens | None,
+        expires_at: datetime | None,
+        refresh_margin: timedelta,
+        clock: Callable[[], datetime] | None,
+        retry: RetryPolicy | None,
+        page_size: int,
+        status_encoding: StatusEncoding,
+        sales_lookback: timedelta,
+        reference_lookback: timedelta,
+        oauth_base: str | None,
+        max_response_bytes: int,
     ) -> None:
         if tokens is None:
             if not access_token:
@@ -161,13 +150,13 @@ class HikeClientBase:
             raise ConfigurationError("status_encoding must be 'name' or 'number'")
         self.base_url = base_url.rstrip("/")
         self.page_size = check_page_size(page_size)
-        self.policy = policy if policy is not None else HIKE_RETRY_POLICY
+        self.retry = retry if retry is not None else HIKE_RETRY_POLICY
         self.status_encoding: StatusEncoding = status_encoding
         self.sales_lookback = sales_lookback
         self.reference_lookback = reference_lookback
         self.max_response_bytes = check_max_body(max_response_bytes)
         self._clock = (
-            _utcnow if clock is None else checked_clock(clock, "the Hike client's clock time")
+            utc_now if clock is None else checked_clock(clock, "the Hike client's clock time")
         )
         self._session = TokenSession(
             tokens,

@@ -10,9 +10,8 @@ OAuth2 endpoints).
 
 The probe only reads: it sends ``GET`` requests and nothing else (a few per kind of
 record, bounded by ``limit``), never a create, an update or a status change. The
-report types and the comparison are pure; only the two drivers at the end do I/O,
-through the client's own request plumbing (so renamed fields are seen, not lost by
-parsing).
+report types and the comparison are pure; the reads go through the client's own
+request plumbing (its ``_drive``, so renamed fields are seen, not lost by parsing).
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from ._probe_report import _NAMES, Outcome, ProbeEntry, ProbeReport, Table, _cou
 from ._schema import ENDPOINTS, FIELDS, PARAMS, Provenance, StatusEncoding
 
 if TYPE_CHECKING:
+    from ._base import HikeClientBase
     from ._client import HikeClient
     from ._client_async import AsyncHikeClient
 
@@ -93,6 +93,8 @@ class _Answer:
 
 
 _Steps = Generator[Request, _Answer, ProbeReport]
+#: What a client's ``_drive`` runs: requests out, the raw replies in.
+_Reads = Generator[Request, object, ProbeReport]
 
 
 class _Probe:
@@ -555,17 +557,29 @@ def _readable(request: Request) -> Request:
     return request
 
 
-def _answer_of(exc: ApiError | PayloadError) -> _Answer:
-    if isinstance(exc, PayloadError):
+def _answer_of(reply: object) -> _Answer:
+    """A client's reply (the decoded body, or the error raised) as an :class:`_Answer`."""
+    if isinstance(reply, PayloadError):
         return _Answer(200, None, "an answer that is not JSON")
-    if exc.status == 401:  # the token itself: no fact about the schema
-        raise exc
-    return _Answer(exc.status, None, exc.api_message)
+    if isinstance(reply, ApiError):
+        if reply.status == 401:  # the token itself: no fact about the schema
+            raise reply
+        return _Answer(reply.status, None, reply.api_message)
+    return _Answer(200, reply)
 
 
-def _done(stop: StopIteration) -> ProbeReport:
-    report: ProbeReport = stop.value
-    return report
+def _steps(client: HikeClientBase, limit: int, email: str | None) -> _Reads:
+    """The probe's reads, for a client's ``_drive``: each request checked to be a
+    ``GET``, each reply (a body, or the error raised) made an :class:`_Answer`."""
+    steps = _Probe(client.base_url, limit, email, client.status_encoding).run()
+    request = next(steps)
+    while True:
+        reply = yield _readable(request)
+        try:
+            request = steps.send(_answer_of(reply))
+        except StopIteration as stop:
+            report: ProbeReport = stop.value
+            return report
 
 
 def probe_account(client: HikeClient, *, limit: int = 3, email: str | None = None) -> ProbeReport:
@@ -581,33 +595,11 @@ def probe_account(client: HikeClient, *, limit: int = 3, email: str | None = Non
     A refused access token raises :class:`~hikewoo_core.AuthenticationError`; other
     error answers (404 and the like) are facts, reported on their entries.
     """
-    encoding = client.status_encoding
-    steps = _Probe(client.base_url, limit, email, encoding).run()
-    try:
-        request = next(steps)
-        while True:
-            try:
-                answer = _Answer(200, client._json(_readable(request), "Hike probe"))
-            except (ApiError, PayloadError) as exc:
-                answer = _answer_of(exc)
-            request = steps.send(answer)
-    except StopIteration as stop:
-        return _done(stop)
+    return client._drive(_steps(client, limit, email), "Hike probe")
 
 
 async def probe_account_async(
     client: AsyncHikeClient, *, limit: int = 3, email: str | None = None
 ) -> ProbeReport:
     """:func:`probe_account` through an :class:`~hikewoo_core.hike.AsyncHikeClient`."""
-    encoding = client.status_encoding
-    steps = _Probe(client.base_url, limit, email, encoding).run()
-    try:
-        request = next(steps)
-        while True:
-            try:
-                answer = _Answer(200, await client._json(_readable(request), "Hike probe"))
-            except (ApiError, PayloadError) as exc:
-                answer = _answer_of(exc)
-            request = steps.send(answer)
-    except StopIteration as stop:
-        return _done(stop)
+    return await client._drive(_steps(client, limit, email), "Hike probe")

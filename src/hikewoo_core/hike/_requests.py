@@ -8,14 +8,14 @@ through the shared HTTP layer, and read the answer here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
 from .._convert import decode_json
-from .._datetimes import require_aware
+from .._datetimes import UTC, require_aware
 from .._errors import ConfigurationError, PayloadError
 from .._http_types import QueryValue, Request
 from .._page_guard import PageGuard
@@ -67,7 +67,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-UTC = timezone.utc
 
 #: Hike's REST API root.
 DEFAULT_BASE_URL = "https://api.hikeup.com/api/v1"
@@ -324,9 +323,7 @@ def customer_request(base_url: str, email: str) -> Request:
     return Request("GET", _url(base_url, "find_customer"), params={key: email})
 
 
-def create_sale_request(
-    base_url: str, draft: HikeSaleDraft, encoding: StatusEncoding
-) -> Request:
+def create_sale_request(base_url: str, draft: HikeSaleDraft, encoding: StatusEncoding) -> Request:
     """``POST`` a new sale or refund sale. Not idempotent: a lost answer is an unknown outcome."""
     operation = "create_refund_sale" if draft.refund_of is not None else "create_sale"
     body = dump_hike_sale(draft, status_encoding=encoding)

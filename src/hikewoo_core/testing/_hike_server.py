@@ -33,7 +33,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from .._datetimes import utc_now
 from .._errors import ApiError, HikeWooError, RuleViolation
 from ..hike._convert import dump_hike, parse_hike
 from ..hike._models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
@@ -373,7 +372,8 @@ def serve_hike(
     """Serve ``fake`` over HTTP on 127.0.0.1; yields the API base URL (``.../api/v1``).
 
     ``access_token`` / ``refresh_token``, when given, are valid from the start (the
-    access token for ``token_ttl`` seconds by ``clock``). Otherwise get tokens the
+    access token for ``token_ttl`` seconds by ``clock``: a callable returning an aware
+    datetime, by default the store's own clock, as on a real server). Otherwise get tokens the
     OAuth2 way: ``/oauth/authorize`` redirects with a code, ``/oauth/token`` trades it
     (``client_id`` / ``client_secret`` must match); refresh tokens rotate. ``faults``
     (an :class:`HttpFaults`, or faults to queue) are injected in order. On leaving the
@@ -384,7 +384,7 @@ def serve_hike(
         client_id=client_id,
         client_secret=client_secret,
         ttl=token_ttl,
-        clock=clock if clock is not None else utc_now,
+        clock=clock if clock is not None else fake._stamper.clock_now,
     )
     if access_token is not None:
         book.grant_access(access_token)

@@ -24,8 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +35,7 @@ import attrs
 from .._errors import ApiError, PayloadError
 from .._redact import redact_url
 from ..woo._php_query import php_get, query_pairs
+from ._clock import Clock
 from ._fault_plan import FaultPlan, LateCommits, gateway_page
 from ._faults import HttpFault, HttpFaults
 from ._woo import FakeWooCommerce
@@ -236,7 +236,7 @@ def serve_woo(
     consumer_secret: str = "cs_test",  # noqa: S107 - a test server's default
     https_terminated: bool = False,
     faults: FaultPlan | HttpFaults | Iterable[HttpFault] | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Clock | None = None,
     app_passwords: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Serve ``fake`` on loopback; yields the site address ``http://127.0.0.1:<port>``.
@@ -246,8 +246,10 @@ def serve_woo(
     proxy that tells PHP (``is_ssl()``): Basic, query keys and ``app_passwords``
     (``{user: application password}``) work, and OAuth signatures use ``https://``.
     The server itself still speaks plain HTTP: point an ``https://127.0.0.1:<port>``
-    client at it through a transport that rewrites the scheme. ``clock`` (seconds since
-    the epoch) checks OAuth timestamps. ``faults`` are injected per request; on
+    client at it through a transport that rewrites the scheme. ``clock`` (a callable
+    returning an aware datetime; default: the store's own clock, as on a real server)
+    checks OAuth timestamps: a client signing with another clock more than 15 minutes
+    apart is refused, as WooCommerce refuses it. ``faults`` are injected per request; on
     leaving the ``with`` block, late commits still pending (``HttpFault.commit_after``)
     are performed at once and waited for, so the store's end state is settled.
     """
@@ -260,7 +262,7 @@ def serve_woo(
         consumer_key,
         consumer_secret,
         https=https_terminated,
-        clock=clock,
+        clock=clock if clock is not None else fake._stamper.clock_now,
         app_passwords=app_passwords,
     )
     state = _Server(fake, auth, queue, home, stopping)

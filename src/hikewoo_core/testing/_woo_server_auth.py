@@ -25,13 +25,15 @@ import base64
 import binascii
 import hmac
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 import attrs
 
+from .._datetimes import to_utc
 from .._errors import ApiError
 from ..woo._php_query import PhpArray, php_get, query_pairs
+from ._clock import Clock
 from ._woo_oauth_check import expected_signature, given_signature, string_to_sign
 
 __all__ = ["AuthOutcome", "WooServerAuth", "auth_error"]
@@ -99,7 +101,7 @@ class WooServerAuth:
         consumer_secret: str,
         *,
         https: bool,
-        clock: Callable[[], float],
+        clock: Clock,
         app_passwords: Mapping[str, str] | None = None,
     ) -> None:
         self.key, self.secret, self.https = consumer_key, consumer_secret, https
@@ -181,7 +183,7 @@ class WooServerAuth:
         return self._timestamp_and_nonce(params["oauth_timestamp"], params["oauth_nonce"])
 
     def _timestamp_and_nonce(self, raw_timestamp: str, nonce: str) -> AuthOutcome:
-        now = int(self.clock())
+        now = int(to_utc(self.clock(), "the server's clock time").timestamp())
         try:
             timestamp = int(raw_timestamp)
         except ValueError:

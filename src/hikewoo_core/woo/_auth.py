@@ -23,11 +23,13 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from enum import Enum
+from datetime import datetime
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import attrs
 
+from .._datetimes import checked_clock, utc_now
+from .._enums import TextEnum
 from .._errors import ConfigurationError
 from .._redact import redact_pairs, redact_url
 from ._php_query import (
@@ -65,7 +67,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REST_ROUTE = "/index.php?rest_route=/wc/v3"
 
 
-class AuthMode(str, Enum):
+class AuthMode(TextEnum):
     """How requests prove who they are (see the module docstring)."""
 
     #: OAuth 1.0a one-legged, a signed query; works over http and https.
@@ -266,19 +268,22 @@ class OAuth1Signer:
 
     WooCommerce refuses a nonce it saw in the last 15 minutes and a timestamp more
     than 15 minutes off its clock, so a retried request must be signed again.
+    ``clock`` returns the current time as a timezone-aware datetime (default: the
+    system's); a naive time raises :class:`~hikewoo_core.ConfigurationError`.
     """
 
     def __init__(
         self,
         creds: WooCredentials,
         signature_method: str = "HMAC-SHA256",
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], datetime] | None = None,
         nonce_factory: Callable[[], str] = lambda: secrets.token_hex(16),
     ) -> None:
         if signature_method not in _SIGNATURE_METHODS:
             hmac_signature("", "", signature_method)  # raises the ConfigurationError
         self.creds, self.signature_method = creds, signature_method
-        self._clock, self._nonce_factory = clock, nonce_factory
+        self._clock = utc_now if clock is None else checked_clock(clock, "the OAuth clock time")
+        self._nonce_factory = nonce_factory
         self._recent: deque[str] = deque(maxlen=4096)
 
     def __repr__(self) -> str:
@@ -298,7 +303,7 @@ class OAuth1Signer:
             params or {},
             self.creds,
             signature_method=self.signature_method,
-            timestamp=int(self._clock()),
+            timestamp=int(self._clock().timestamp()),
             nonce=nonce,
         )
 

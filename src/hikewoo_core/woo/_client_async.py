@@ -1,8 +1,11 @@
-"""The asynchronous twin of :class:`~hikewoo_core.woo.WooClient`: the same methods, as coroutines.
+"""The WooCommerce REST API v3 client, asynchronous: the source of both clients.
 
-Pages are read concurrently by asyncio tasks, at most ``max_concurrency`` at a time,
-and yielded in order. All decisions (requests, signing, paging plans, parsing) are the
-shared pure ones; only the waiting differs from the synchronous client.
+:class:`AsyncWooClient` is written here once; ``tools/unasync.py`` generates the
+synchronous client from it (CI checks that the generated file is up to date). What
+genuinely differs, how pages are fetched ahead, lives in a pair of small backends
+(:mod:`._fetch_tasks` here, on asyncio tasks). Requests are built, signed and parsed
+by the pure ``_core``/``_requests``/``_paging`` modules; retries are the shared request
+flow's. With :mod:`hikewoo_core._http`, the only modules that import httpx.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import (
     Sequence,
 )
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import httpx
 
@@ -33,6 +36,7 @@ from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
 from ._auth import AuthMode
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
+from ._fetch_tasks import read_ahead, read_scan
 from ._logs import install_trace_redaction
 from ._models import WooOrder, WooProduct, WooRefund
 from ._paging import DEFAULT_READ_AHEAD, Item, ModifiedScan, ReadAhead
@@ -52,16 +56,14 @@ __all__ = ["AsyncWooClient"]
 log = logging.getLogger("hikewoo_core.woo")
 install_trace_redaction()
 T = TypeVar("T")
-#: Event-loop turns given to newly started page requests before a page is parsed: httpx
-#: needs about four (pool, connection, write) to put a request on the wire, and parsing
-#: blocks the loop, so without them the next requests would wait for the parse.
-_SEND_TURNS = 5
 _Parse = Callable[[bytes, Mapping[str, str]], Page[T]]
 
 
 async def _items(pages: AsyncGenerator[Page[T], None]) -> AsyncGenerator[T, None]:
-    """The items of ``pages``, each let go of once the caller asks for the next (see
-    the sync twin)."""
+    """The items of ``pages``, each let go of once the caller asks for the next: a
+    caller that drops them frees them as it goes, instead of a page at a time (a
+    parsed order that outlives a few allocations is traversed again by every garbage
+    collection until it dies)."""
     try:
         async for page in pages:
             items: list[Any] = page.items  # this read's own list
@@ -85,13 +87,49 @@ async def _dicts(pages: AsyncGenerator[Page[Any], None]) -> AsyncGenerator[dict[
 class AsyncWooClient(WooCore, OwnedAsyncClient):
     """A WooCommerce store over its REST API v3, with ``asyncio``.
 
-    Same settings as :class:`~hikewoo_core.woo.WooClient`, with an
-    :class:`httpx.AsyncClient` (``client=``, never closed here when given), an async
-    ``sleep`` and ``max_concurrency`` (default 8) pages read at once.
-    ``async for order in client.iter_orders(...)`` reads every page. A response body
-    over ``max_response_bytes`` (default 64 MiB) raises
-    :class:`~hikewoo_core.ResponseTooLargeError` unread; no error keeps a secret, even
-    from a page that echoes the request.
+    The methods are coroutines, the ``iter_*`` and ``read_orders`` methods async iterators:
+    ``async for order in woo.iter_orders(status="processing")``. Use
+    ``async with AsyncWooClient(...) as woo:`` or :meth:`aclose`. The ``repr`` never
+    shows the secret, and no error keeps it, even from a page that echoes the request.
+
+    Args:
+        url: The site address (``https://shop.example``, or a subdirectory install).
+        consumer_key: The REST API key (``ck_...``).
+        consumer_secret: The REST API secret (``cs_...``).
+        client: Your own :class:`httpx.AsyncClient` (transport, proxies, limits), never
+            closed here. Without one the client makes its own, closed by
+            ``async with`` or :meth:`aclose`.
+        auth_mode: How the keys are sent (see :class:`~hikewoo_core.woo.AuthMode`):
+            Basic over HTTPS and OAuth 1.0a over plain HTTP by default; modes
+            WooCommerce ignores are refused.
+        rest_route: Reach the API at ``/index.php?rest_route=/wc/v3/...`` (sites
+            without pretty permalinks; application passwords only).
+        retry: When to retry (a :class:`~hikewoo_core.RetryPolicy`): timeouts, network
+            errors, 429 (honouring ``Retry-After``) and 502/503/504 by default; a write
+            is sent again only when the server cannot have performed it.
+        timeout: The timeouts of the client made here (default: connect 5 s, the rest
+            30 s); ignored with ``client``.
+        signature_method: The OAuth 1.0a signature (``HMAC-SHA256`` or ``HMAC-SHA1``).
+        clock: A callable returning the current time as a timezone-aware
+            :class:`~datetime.datetime` (default: the system's UTC time); a naive time
+            raises :class:`~hikewoo_core.ConfigurationError`. It dates OAuth 1.0a
+            signatures and the windows of lookups by meta.
+        nonce_factory: Makes the OAuth 1.0a nonces (default: 16 random bytes, in hex).
+        sleep: Waits the given seconds between retries and before each lookup of a
+            create whose outcome is unknown (default :func:`asyncio.sleep`); tests pass
+            one that returns at once.
+        concurrency: How many pages a listing keeps in flight (default 8):
+            :meth:`iter_orders` and :meth:`iter_order_fields` read pages ahead on up to
+            this many asyncio tasks sharing one connection pool.
+        loads: Decodes JSON (default :func:`json.loads`; ``orjson.loads`` fits).
+        created_via: The channel orders are created as, which narrows lookups by
+            meta (default ``"hike"``; ``None``: not set).
+        lookup_window: How far back :meth:`create_order_idempotent` looks for an order
+            carrying its reference (default one day).
+        delete_failed_drafts: Delete (``force=true``) the ``checkout-draft`` order a
+            failed create leaves behind (default ``True``).
+        max_response_bytes: A response body over this size (default 64 MiB) raises
+            :class:`~hikewoo_core.ResponseTooLargeError` unread.
     """
 
     def __init__(
@@ -106,10 +144,10 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         signature_method: str = "HMAC-SHA256",
-        clock: Callable[[], float] | None = None,
+        clock: Callable[[], datetime] | None = None,
         nonce_factory: Callable[[], str] | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        max_concurrency: int = DEFAULT_READ_AHEAD,
+        concurrency: int = DEFAULT_READ_AHEAD,
         loads: JsonLoads | None = None,
         created_via: str | None = "hike",
         lookup_window: timedelta = timedelta(days=1),
@@ -126,21 +164,15 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
             signature_method=signature_method,
             clock=clock,
             nonce_factory=nonce_factory,
+            concurrency=concurrency,
             loads=loads,
             created_via=created_via,
             lookup_window=lookup_window,
+            delete_failed_drafts=delete_failed_drafts,
             max_response_bytes=max_response_bytes,
         )
-        if type(max_concurrency) is not int or max_concurrency < 1:
-            raise ConfigurationError(
-                f"max_concurrency must be a positive integer, got {max_concurrency!r}"
-            )
-        self.max_concurrency = max_concurrency
-        self.delete_failed_drafts = delete_failed_drafts
         self._sleep = sleep
         self._own(client, self.requests.root, timeout=timeout)
-
-    # --- lifetime ---------------------------------------------------------------------
 
     # --- plumbing ---------------------------------------------------------------------
     async def _send(self, request: Request) -> httpx.Response:
@@ -149,7 +181,10 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         )
         try:
             return await send_async(
-                self._http, flow, sleep=self._sleep, max_body=self.max_response_bytes
+                self._http,
+                flow,
+                sleep=self._sleep,
+                max_body=self.max_response_bytes,
             )
         except AuthenticationError as exc:
             raise with_hint(exc, self.auth_mode, self.requests.scheme) from exc
@@ -169,11 +204,10 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         params, unique = self.paged(filters)
         per_page = int(str(params.get("per_page", 10)))
         request = self.requests.build("GET", path, params)
-        extra = self.speculation(params, self.max_concurrency) if speculate else 0
+        extra = self.speculation(params, self.concurrency) if speculate else 0
         first = int(str(params.get("page", 1)))
-        window = self.max_concurrency
-        plan: ReadAhead[httpx.Response] = ReadAhead(first, window, path, unique, extra)
-        ahead = self._read_ahead(request, parse, plan)
+        plan: ReadAhead[httpx.Response] = ReadAhead(first, self.concurrency, path, unique, extra)
+        ahead = read_ahead(self._send, request, lambda r: parse(r.content, r.headers), plan)
         try:
             async for read in ahead:
                 yield read
@@ -181,93 +215,71 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
             await ahead.aclose()
         page = plan.sequential
         if page is not None:  # no X-WP-TotalPages: follow Link / count pages
-            follow = lambda link: self.requests.follow(link, path)  # noqa: E731
             guard = PageGuard(path, repeats=not unique)
             while True:  # each page is checked before it is yielded
-                nxt = self.next_sequential(request, page, per_page, follow, guard)
+                nxt = self.next_sequential(request, page, per_page, self._follow(path), guard)
                 yield page
                 if nxt is None:
                     return
                 request, page = nxt, await self._page(nxt, parse)
 
-    async def _read_ahead(
-        self, request: Request, parse: _Parse[T], plan: ReadAhead[httpx.Response]
-    ) -> AsyncGenerator[Page[T], None]:
-        """The pages of ``plan``, in order: fetched by up to ``max_concurrency`` tasks,
-        parsed here (see :class:`~hikewoo_core.woo._paging.ReadAhead` and the sync twin).
+    def _follow(self, path: str) -> Callable[[str], Request]:
+        return lambda link: self.requests.follow(link, path)
 
-        A fetch that ends starts the next one due itself. Parsing blocks the event loop,
-        so new requests get a few loop turns to reach the wire first. Leaving early
-        cancels the fetches in flight.
-        """
-        launched = 0  # fetches started since the last loop turns given to them
+    def _scan(self, scan: ModifiedScan[Item], parse: _Parse[Item]) -> AsyncIterator[Item]:
+        async def fetch(query: Mapping[str, Any]) -> Page[Item]:
+            return await self._page(self.requests.build("GET", "orders", query), parse)
 
-        def launch(_: object = None) -> None:
-            nonlocal launched
-            for number in plan.due():
-                ask = request.with_params({"page": str(number)})
-                fetch = asyncio.ensure_future(self._send(ask))
-                plan.add(number, fetch)
-                fetch.add_done_callback(launch)  # as soon as it ends: the next one
-                launched += 1
-
-        async def start() -> None:
-            nonlocal launched
-            launch()
-            if launched:  # on the wire before a parse blocks the loop
-                launched = 0
-                for _ in range(_SEND_TURNS):
-                    await asyncio.sleep(0)
-
-        try:
-            while True:
-                await start()
-                if plan.over:
-                    return
-                response = await cast("asyncio.Task[httpx.Response]", plan.head())
-                await start()  # what the done callbacks started goes out before the parse
-                page = parse(response.content, response.headers)
-                checked = plan.pop(page)
-                if checked is None:
-                    return
-                plan.holding = True
-                await start()  # the next pages are on the wire while the page is used
-                yield checked
-                plan.holding = False
-        finally:
-            left = cast("list[asyncio.Task[httpx.Response]]", plan.cancel())
-            await asyncio.gather(*left, return_exceptions=True)
+        return read_scan(fetch, scan)
 
     # --- reads --------------------------------------------------------------------------
     async def get_order(self, order_id: int) -> WooOrder:
         """``GET /orders/<id>``."""
-        return self.order((await self._send(self.order_request(order_id))).content)
+        response = await self._send(self.order_request(order_id))
+        return self.order(response.content)
 
     async def list_orders(self, **filters: Any) -> list[WooOrder]:
-        """One page of ``GET /orders`` with WooCommerce's filters (checked as by the sync
-        twin: unknown names and ``_fields`` are refused before sending)."""
+        """One page of ``GET /orders`` with WooCommerce's filters (see ``order_filters``).
+
+        An unknown filter name (WooCommerce would ignore it) and ``_fields`` (the answer
+        would not be whole orders) raise :class:`~hikewoo_core.ConfigurationError`
+        before anything is sent."""
         check_order_filter_names(filters, "list_orders")
         request = self.list_request("orders", self.whole_orders(filters))
-        return (await self._page(request, self.order_page)).items
+        page = await self._page(request, self.order_page)
+        return page.items
 
     def iter_orders(self, **filters: Any) -> AsyncIterator[WooOrder]:
-        """Every order matching ``filters``; pages read concurrently, yielded in order.
+        """Every order matching ``filters``, lazily, page by page (``per_page`` 100).
 
-        The first ``max_concurrency`` (default 8) pages are requested at once (see
-        :meth:`speculation` for why and the bound), then up to ``max_concurrency`` pages
-        are in flight or held beyond the current one. Leaving early (``break``, then
-        ``aclose()``) cancels the pages in flight. ``offset`` and unknown names are
-        refused at the call (see the sync twin)."""
+        The first ``concurrency`` (default 8) pages are requested at once, before the
+        page count is known (see :meth:`speculation` for why and the bound), and while
+        a page is consumed the next ones are read on asyncio tasks sharing one
+        connection pool; orders are yielded in page order, and no more than
+        ``concurrency`` pages beyond the current one are in flight or held. Leaving
+        early (``break``, or :meth:`aclose` on the iterator) cancels the pages not yet
+        requested and waits for those on the wire. Offset paging: if the store changes
+        meanwhile, use :meth:`iter_orders_modified` instead. Filters are checked as by
+        :meth:`list_orders`, when called; ``offset`` is refused (WooCommerce ignores
+        ``page`` when it is given, so every page would be the same).
+        """
         check_order_filter_names(filters, "iter_orders", PAGED_RESERVED)
         filters = self.page_filters(self.whole_orders(filters), MAX_PER_PAGE)
         self.paged(filters)  # checked now, not at the first iteration
         return _items(self._pages("orders", filters, self.order_page, speculate=True))
 
     def iter_order_fields(
-        self, fields: Sequence[str], **filters: Any
+        self,
+        fields: Sequence[str],
+        **filters: Any,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every order matching ``filters``, trimmed to ``fields``, as JSON objects (see
-        the sync twin)."""
+        """Every order matching ``filters``, trimmed to ``fields`` (``_fields``), as JSON
+        objects: ``iter_order_fields(["id", "status"], status="processing")``.
+
+        The store sends only the fields named (a page of 100 ids is ~50 times smaller than
+        full orders), so the objects are not parsed as orders. Paged like
+        :meth:`iter_orders`.
+        """
         check_order_filter_names(filters, "iter_order_fields", FIELDS_RESERVED)
         trimmed = self.fields_filters(fields, filters)
         self.paged(trimmed)  # checked now, not at the first iteration
@@ -282,19 +294,21 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         page_size: int = MAX_PER_PAGE,
         **filters: Any,
     ) -> AsyncIterator[WooOrder]:
-        """Orders modified in ``[after - overlap, before)``, none missed (see the sync twin)."""
+        """Orders modified in ``[after - overlap, before)``, oldest change first, none missed.
+
+        Keyset paging on ``date_modified_gmt`` (see :class:`~hikewoo_core.woo._paging.ModifiedScan`
+        for the proof): an order modified while pages are read is never missed, and no
+        other order is skipped because one moved. An order appears once per
+        ``(id, date_modified_gmt)``. Keep ``before`` at or before the server's now, and
+        start the next window at ``before`` (minus the overlap). ``filters`` narrow the
+        read (``status``, ``created_via``, ...); those the scan sets itself
+        (``modified_*``, ``orderby``, ``order``, ``page``, ``per_page``, ``offset``,
+        ``dates_are_gmt``) and unknown names are refused.
+        """
         check_order_filter_names(filters, "iter_orders_modified", SCAN_RESERVED)
         start = require_aware("after", after) - overlap
         scan = self.scan_plan(start, require_aware("before", before), page_size, filters)
         return self._scan(scan, self.order_page)
-
-    async def _scan(
-        self, scan: ModifiedScan[Item], parse: _Parse[Item]
-    ) -> AsyncGenerator[Item, None]:
-        while (query := scan.query()) is not None:
-            page = await self._page(self.requests.build("GET", "orders", query), parse)
-            for order in scan.feed(page):
-                yield order
 
     async def list_refunds(self, order_id: int) -> list[WooRefund]:
         """Every refund of an order, as WooCommerce lists them (newest first)."""
@@ -305,18 +319,22 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     async def get_refund(self, order_id: int, refund_id: int) -> WooRefund:
         """``GET /orders/<id>/refunds/<refund_id>``."""
         path = order_path(order_id, "refunds", refund_id)
-        return self.refund((await self._send(self.requests.build("GET", path))).content)
+        response = await self._send(self.requests.build("GET", path))
+        return self.refund(response.content)
 
     # --- writes -------------------------------------------------------------------------
     async def create_order(self, body: Mapping[str, Any]) -> WooOrder:
-        """``POST /orders``; never resent once it may have reached the server."""
+        """``POST /orders``. Never resent once it may have reached the server: an unknown
+        outcome raises :class:`~hikewoo_core.OutcomeUnknownError` (see
+        :meth:`create_order_idempotent`)."""
         try:
-            return self.order((await self._send(self.create_request(body))).content)
+            response = await self._send(self.create_request(body))
         except ApiError as exc:
             draft = draft_order_id(exc)
             if draft is None:
                 raise
             raise await self._clean_draft(exc, draft) from exc
+        return self.order(response.content)
 
     async def _clean_draft(self, error: ApiError, draft: int) -> ApiError:
         if not self.delete_failed_drafts:
@@ -330,22 +348,31 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         return self.draft_error(error, draft, "deleted with force=true")
 
     async def update_order(self, order_id: int, body: Mapping[str, Any]) -> WooOrder:
-        """``PUT /orders/<id>``."""
-        return self.order((await self._send(self.update_request(order_id, body))).content)
+        """``PUT /orders/<id>`` (retried after a lost answer unless it carries item lists)."""
+        response = await self._send(self.update_request(order_id, body))
+        return self.order(response.content)
 
     async def delete_order(self, order_id: int, *, force: bool = False) -> WooOrder:
         """``DELETE /orders/<id>``: to the trash, or for good with ``force=True``."""
-        request = self.delete_request(order_id, force=force)
-        return self.order((await self._send(request)).content)
+        response = await self._send(self.delete_request(order_id, force=force))
+        return self.order(response.content)
 
     async def batch_update_orders(
         self, updates: Sequence[Mapping[str, Any]], *, extra_statuses: Iterable[str] = ()
     ) -> BatchResult:
-        """Update orders through ``POST /orders/batch``, 100 per request, every outcome kept.
+        """Update orders through ``POST /orders/batch``, 100 per request.
 
-        Every item is checked first, as WooCommerce does not check batch items (see the
-        sync twin): a bad one raises :class:`~hikewoo_core.ConfigurationError` and nothing
-        is sent."""
+        WooCommerce does not check batch items as it checks a single update (an unknown
+        ``status`` makes the order ``pending``, with HTTP 200), so every item is checked
+        first (see :func:`~hikewoo_core.woo._requests.check_batch_updates`): a bad one
+        raises :class:`~hikewoo_core.ConfigurationError` naming its index and field, and
+        nothing is sent. Plugin statuses the store accepts go in ``extra_statuses``.
+
+        Returns every item's outcome (:class:`~hikewoo_core.woo.BatchResult`); failed items
+        are reported, never dropped. A chunk refused whole (an :class:`ApiError`, e.g.
+        413) marks each of its items with that error; other failures raise, leaving
+        earlier chunks applied.
+        """
         result = BatchResult()
         checked = check_batch_updates(updates, extra_statuses)
         for first, chunk, request in self.batch_requests(checked):
@@ -368,10 +395,12 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
     async def create_refund(
         self, order_id: int, body: Mapping[str, Any], *, allow_gateway_refund: bool = False
     ) -> WooRefund:
-        """``POST /orders/<id>/refunds`` with ``api_refund: false`` unless allowed."""
+        """``POST /orders/<id>/refunds`` with ``api_refund: false`` unless allowed (see
+        ``refund_body``). Never resent once it may have reached the server."""
         payload = self.refund_body(body, allow_gateway_refund)
         request = self.requests.build("POST", order_path(order_id, "refunds"), json=payload)
-        return self.refund((await self._send(request)).content)
+        response = await self._send(request)
+        return self.refund(response.content)
 
     async def create_order_idempotent(
         self,
@@ -383,7 +412,15 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         attempts: int = 3,
         settle: SettlePolicy = DEFAULT_SETTLE_POLICY,
     ) -> WooOrder:
-        """Create the order unless one with the reference exists (see the sync twin)."""
+        """Create the order unless one carrying ``reference_key == reference_value`` exists.
+
+        Looks the reference up (orders created since ``created_after``, default
+        ``lookup_window`` ago), creates only when absent, and after an unknown outcome
+        (a gateway's 502/503/504, a lost answer) looks again after each delay of
+        ``settle`` before any new attempt: the origin may commit seconds later. Up to
+        ``attempts`` creates; if the last outcome stays unknown, its
+        :class:`~hikewoo_core.OutcomeUnknownError` is raised.
+        """
         optional_aware("created_after", created_after)
         payload = self.with_reference(body, reference_key, reference_value)
         via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
@@ -419,9 +456,9 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
             ids.update(self.matching_ids(page.items, key, value))
         return [await self.get_order(order_id) for order_id in sorted(ids)]
 
-    # --- the port methods, as coroutines ---------------------------------------------------
+    # --- WooPort ------------------------------------------------------------------------
     async def read_order(self, order_id: int) -> WooOrder:
-        """The order as it is now."""
+        """The order as it is now (:meth:`get_order`)."""
         return await self.get_order(order_id)
 
     async def read_refunds(self, order_id: int) -> list[WooRefund]:
@@ -435,9 +472,12 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         modified_before: datetime | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
-    ) -> AsyncGenerator[WooOrder | Unreadable, None]:
-        """Orders in a modified/created window, oldest change first, none missed (an
-        order that does not parse comes as :class:`~hikewoo_core.Unreadable`)."""
+    ) -> AsyncIterator[WooOrder | Unreadable]:
+        """Orders modified in ``[modified_after, modified_before)`` (default: until now)
+        and created in ``[created_after, created_before)``, oldest change first, none
+        missed (see :meth:`iter_orders_modified`; no overlap is added here). An order
+        that does not parse comes as :class:`~hikewoo_core.Unreadable`: one bad
+        order never stops the read."""
         optional_aware("modified_after", modified_after)
         # Default: to the end of the current second (stamps are whole seconds).
         end = (
@@ -454,7 +494,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         return await self.update_order(order_id, body)
 
     async def write_refund(self, order_id: int, body: Mapping[str, Any]) -> WooRefund:
-        """Create a refund with ``api_refund: false``."""
+        """Create a refund with ``api_refund: false`` (:meth:`create_refund`)."""
         return await self.create_refund(order_id, body)
 
     async def find_orders_by_meta(
@@ -465,13 +505,23 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         created_after: datetime | None = None,
         created_via: str | None = None,
     ) -> list[WooOrder]:
-        """Orders whose ``meta_data`` has ``key == value`` (see the sync twin for why it lists)."""
+        """Orders whose ``meta_data`` has ``key == value`` (drafts and trash left out), by id.
+
+        WooCommerce cannot filter by meta (``search`` skips meta, ``meta_key`` is
+        ignored), so this lists orders created via ``created_via`` (default: the
+        client's own) since ``created_after`` with ``_fields`` trimmed to what matching
+        needs, matches locally, then reads the matches in full.
+        """
         optional_aware("created_after", created_after)
         via = self.created_via if created_via is None else created_via
         return await self._find(key, value, created_after, via)
 
     async def find_product(self, sku: str) -> WooProduct | None:
-        """The product whose SKU is exactly ``sku``, else ``None`` (see the sync twin)."""
+        """The product whose SKU is exactly ``sku``, else ``None`` (``GET /products?sku=``).
+
+        WooCommerce's ``sku`` filter ignores case and splits on commas, so the answer is
+        matched exactly here. ``""`` finds nothing and sends no request.
+        """
         if not self.sku_to_find(sku):
             return None
         found: WooProduct | None = None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from .._api_errors import with_api_hint
 from .._convert import JsonLoads, decode_json
-from .._datetimes import require_aware
+from .._datetimes import UTC, checked_clock, require_aware, utc_now
 from .._errors import ApiError, ConfigurationError
 from .._http_types import DEFAULT_MAX_RESPONSE_BYTES, Request, check_max_body
 from .._page_guard import PageGuard
@@ -37,7 +37,6 @@ __all__ = [
     "draft_order_id",
 ]
 
-UTC = timezone.utc
 #: Fields asked for when searching orders by meta (a page is ~50x smaller than full orders).
 LOOKUP_FIELDS = "id,status,date_created_gmt,meta_data"
 #: Margin for clock skew when looking up an order a create may have made.
@@ -90,14 +89,21 @@ class WooCore:
         rest_route: bool,
         retry: RetryPolicy | None,
         signature_method: str,
-        clock: Callable[[], float] | None,
+        clock: Callable[[], datetime] | None,
         nonce_factory: Callable[[], str] | None,
+        concurrency: int,
         loads: JsonLoads | None,
         created_via: str | None,
         lookup_window: timedelta,
+        delete_failed_drafts: bool,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._clock: Callable[[], float] = clock or time.time
+        what = "the WooCommerce client's clock time"
+        self._clock = utc_now if clock is None else checked_clock(clock, what)
+        if type(concurrency) is not int or concurrency < 1:
+            raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
+        self.concurrency = concurrency
+        self.delete_failed_drafts = delete_failed_drafts
         self.requests = WooRequests(
             url,
             consumer_key,
@@ -129,7 +135,7 @@ class WooCore:
 
     def now(self) -> datetime:
         """The client's clock as an aware UTC datetime."""
-        return datetime.fromtimestamp(self._clock(), UTC)
+        return self._clock().astimezone(UTC)
 
     def now_end(self) -> datetime:
         """The end of the client's current second: a read "until now" includes what was
@@ -330,7 +336,7 @@ class WooCore:
         store a request: WordPress starts and counts the matching orders, though it loads
         none. Hence the bound: at most ``window - 1`` such requests per read, sent with
         the first one (the caller waits no longer for them); none when the window is one
-        page (``max_workers=1`` / ``max_concurrency=1``), and no more pages than an
+        page (``concurrency=1``), and no more pages than an
         ``include`` list can fill. Reads that usually fit in one page (refunds, product
         and meta lookups) never speculate.
         """
@@ -414,15 +420,7 @@ class WooCore:
     def draft_error(error: ApiError, draft: int, outcome: str) -> ApiError:
         """``error`` noting what became of the draft order the failed create left."""
         hint = f"WooCommerce left draft order #{draft} behind ({outcome})"
-        return type(error)(
-            error.status,
-            error.code,
-            error.api_message,
-            error.data,
-            method=error.method,
-            url=error.url,
-            hint=hint,
-        )
+        return with_api_hint(error, hint, type(error))
 
     # --- products (find_product) ------------------------------------------------------
     @staticmethod

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
+from .._datetimes import UTC
 from .._errors import HikeWooError
 from .._page_guard import PageGuard
 from .._unreadable import Unreadable
@@ -20,13 +21,12 @@ from ._responses import Page
 
 __all__ = ["DEFAULT_READ_AHEAD", "Handle", "ModifiedScan", "ReadAhead"]
 
-UTC = timezone.utc
 #: What a scan reads: orders, or (from a tolerant parser) items that did not parse.
 Item = TypeVar("Item", bound="WooOrder | Unreadable")
 #: What a page fetch returns (an ``httpx.Response``; this module does no I/O).
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
-#: Pages a listing keeps in flight by default (``max_workers`` / ``max_concurrency``):
+#: Pages a listing keeps in flight by default (the clients' ``concurrency``):
 #: what a raw client needs to reach its best throughput on a store 50 ms away, and few
 #: enough for a shared host (each is one PHP worker busy for the time of a page).
 DEFAULT_READ_AHEAD = 8

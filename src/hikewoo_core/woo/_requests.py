@@ -9,14 +9,13 @@ from __future__ import annotations
 import difflib
 import math
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from .._datetimes import require_aware
+from .._datetimes import UTC, require_aware
 from .._errors import ConfigurationError
 from .._http_types import Request
 from .._redact import redact_pairs
@@ -53,7 +52,6 @@ __all__ = [
     "order_path",
 ]
 
-UTC = timezone.utc
 #: WooCommerce refuses ``per_page`` above this (``rest_invalid_param``) and batches above it (413).
 MAX_PER_PAGE = 100
 #: The list filters that take a date-time (``after``/``before`` filter on the created date).
@@ -428,7 +426,7 @@ class WooRequests:
         auth_mode: AuthMode | str | None = None,
         rest_route: bool = False,
         signature_method: str = "HMAC-SHA256",
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], datetime] | None = None,
         nonce_factory: Callable[[], str] | None = None,
     ) -> None:
         self.creds = WooCredentials(consumer_key, consumer_secret)

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .._api_errors import MAX_ERROR_TEXT
+from .._api_errors import MAX_ERROR_TEXT, with_api_hint
 from .._convert import JsonLoads, decode_json, describe
 from .._errors import ApiError, AuthenticationError, PayloadError
 from .._redact import redact_url, scrub, scrub_json
@@ -255,14 +255,4 @@ def auth_hint(error: ApiError, mode: AuthMode, scheme: str) -> str:
 def with_hint(error: AuthenticationError, mode: AuthMode, scheme: str) -> AuthenticationError:
     """A copy of ``error`` carrying :func:`auth_hint` (``error`` itself if there is none)."""
     hint = auth_hint(error, mode, scheme)
-    if not hint:
-        return error
-    return AuthenticationError(
-        error.status,
-        error.code,
-        error.api_message,
-        error.data,
-        method=error.method,
-        url=error.url,
-        hint=hint,
-    )
+    return with_api_hint(error, hint, AuthenticationError) if hint else error
