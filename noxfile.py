@@ -35,11 +35,13 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check, and that the generated synchronous clients are
-    what ``tools/unasync.py`` makes of their asynchronous source."""
+    """ruff check, ruff format --check, the layering contracts (import-linter), and that
+    the generated synchronous clients are what ``tools/unasync.py`` makes of their
+    asynchronous source."""
     _install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", "--no-cache")
     session.run("python", "tools/unasync.py", "--check")
 
 
