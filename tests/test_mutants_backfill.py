@@ -19,7 +19,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from hikewoo_core import ApiError, ConfigurationError, Partition, PayloadError, Progress, partitions
-from hikewoo_core._backfill import BackfillReport, run_backfill
+from hikewoo_core._backfill import BackfillReport, RunOptions, run_backfill
 from hikewoo_core._plan import StockImpact
 from hikewoo_core._ports import Unreadable
 from hikewoo_core.testing import FakeWooCommerce
@@ -347,9 +347,15 @@ def test_backfill_rule_progress_names_the_partition_and_counts_from_the_resumed_
         w.syncer.backfill_partition(partition, checkpoint_every=2, progress=stop_at(3))
     ticks = iter([100.0, 100.5, 101.5, 103.0])
     seen: list[Progress] = []
-    report = run_backfill(
-        w.syncer, partition, progress=seen.append, total=5, timer=lambda: next(ticks)
+    options = RunOptions(
+        dry_run=False,
+        update_inventory=None,
+        progress=seen.append,
+        checkpoint_every=100,
+        total=5,
+        timer=lambda: next(ticks),
     )
+    report = run_backfill(w.syncer, partition, options)
     assert report.complete
     assert [(p.partition, p.done, p.total, p.elapsed, p.resumed_from) for p in seen] == [
         (partition.name, 3, 5, 0.5, 2),

@@ -12,7 +12,7 @@ import pytest
 
 from hikewoo_core import Partition, PayloadError, Progress, Syncer, partitions
 from hikewoo_core import _backfill_pool as pool
-from hikewoo_core._backfill import _Run, start_run
+from hikewoo_core._backfill import RunOptions, _Run, start_run
 from hikewoo_core._ledger import MemoryLedger
 from hikewoo_core._ports import Intent
 from hikewoo_core._translate import hike_sale_reference
@@ -212,7 +212,10 @@ def test_a_run_stopped_by_another_partition_still_rereads_an_id_less_order() -> 
     port = IdLess(w.woo, ids[1])
     w.syncer.woo = port
     whole = Partition(after, before)
-    run = start_run(w.syncer, whole, dry_run=False, update_inventory=None)
+    options = RunOptions(
+        dry_run=False, update_inventory=None, progress=None, checkpoint_every=100, total=None
+    )
+    run = start_run(w.syncer, whole, options)
     run.stopping = lambda: run.done >= 3  # the pool's stop event, set after 3 orders
     run.go()
     assert run.unidentified  # it met the id-less order

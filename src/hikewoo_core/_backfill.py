@@ -60,6 +60,7 @@ __all__ = [
     "BackfillReport",
     "Partition",
     "Progress",
+    "RunOptions",
     "partitions",
     "run_backfill",
 ]
@@ -189,6 +190,19 @@ class Progress:
 
 
 @attrs.frozen(kw_only=True)
+class RunOptions:
+    """How a backfill runs: the arguments of :meth:`~hikewoo_core.Syncer.backfill` after
+    the range (defaults there), and the monotonic ``timer`` that times :class:`Progress`."""
+
+    dry_run: bool
+    update_inventory: bool | None
+    progress: Callable[[Progress], None] | None
+    checkpoint_every: int
+    total: int | None
+    timer: Callable[[], float] = time.monotonic
+
+
+@attrs.frozen(kw_only=True)
 class BackfillReport:
     """Counters of one partition's run (no plans are kept: memory stays flat).
 
@@ -267,52 +281,31 @@ class _Position:
         return {"second": self.second.isoformat(), "ids": sorted(self.ids)}
 
 
-def run_backfill(
-    syncer: Syncer,
-    partition: Partition,
-    *,
-    dry_run: bool = False,
-    update_inventory: bool | None = None,
-    progress: Callable[[Progress], None] | None = None,
-    checkpoint_every: int = 100,
-    total: int | None = None,
-    timer: Callable[[], float] = time.monotonic,
-) -> BackfillReport:
+def run_backfill(syncer: Syncer, partition: Partition, options: RunOptions) -> BackfillReport:
     """Run (or resume) one partition of a backfill; see the module docstring.
 
     A dry run plans every order and adds up the stock impact without writing, and
     records no checkpoint.
     """
-    run = start_run(
-        syncer,
-        partition,
-        dry_run=dry_run,
-        update_inventory=update_inventory,
-        checkpoint_every=checkpoint_every,
-    )
-    run.total, run.progress, run.timer = total, progress, timer
+    run = start_run(syncer, partition, options)
+    run.total, run.progress, run.timer = options.total, options.progress, options.timer
     run.go()
     return report_of(partition, [run], syncer.tracked_products())
 
 
-def start_run(
-    syncer: Syncer,
-    partition: Partition,
-    *,
-    dry_run: bool,
-    update_inventory: bool | None,
-    checkpoint_every: int = 100,
-) -> _Run:
+def start_run(syncer: Syncer, partition: Partition, options: RunOptions) -> _Run:
     """A run of ``partition`` set up from its checkpoint (not started: see :meth:`_Run.go`).
 
     ``checkpoint_every`` is checked here, before the ledger is read."""
-    if checkpoint_every < 1:
+    if options.checkpoint_every < 1:
         raise ConfigurationError("checkpoint_every must be at least 1")
-    settings = syncer.settings
-    inventory = settings.update_inventory if update_inventory is None else update_inventory
+    inventory = options.update_inventory
+    if inventory is None:
+        inventory = syncer.settings.update_inventory
+    dry_run = options.dry_run
     state: dict[str, Any] = {} if dry_run else syncer.ledger.get_checkpoint(partition.name) or {}
     run = _Run(syncer, partition, state, dry_run=dry_run, inventory=inventory)
-    run.every = checkpoint_every
+    run.every = options.checkpoint_every
     return run
 
 

@@ -28,7 +28,6 @@ order belongs to exactly one partition (by its creation date, which never change
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
@@ -37,6 +36,7 @@ from ._backfill import (
     BackfillReport,
     Partition,
     Progress,
+    RunOptions,
     _Run,
     partitions,
     report_of,
@@ -103,31 +103,17 @@ class _ProgressStream:
 
 
 def run_concurrently(
-    syncer: Syncer,
-    whole: Partition,
-    *,
-    concurrency: int,
-    dry_run: bool,
-    update_inventory: bool | None,
-    progress: Callable[[Progress], None] | None,
-    checkpoint_every: int,
-    total: int | None,
-    timer: Callable[[], float] = time.monotonic,
+    syncer: Syncer, whole: Partition, options: RunOptions, *, concurrency: int
 ) -> BackfillReport:
     """Backfill ``whole``, its parts on ``concurrency`` threads; one report for it all."""
     if type(concurrency) is not int or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
+    progress, total, timer = options.progress, options.total, options.timer
     stream = None if progress is None else _ProgressStream(whole, total, progress, timer)
     stop = threading.Event()
     runs: list[_Run] = []
     for part in split(syncer, whole, concurrency):
-        run = start_run(
-            syncer,
-            part,
-            dry_run=dry_run,
-            update_inventory=update_inventory,
-            checkpoint_every=checkpoint_every,
-        )
+        run = start_run(syncer, part, options)
         run.progress, run.timer = stream, timer
         run.stopping = stop.is_set
         runs.append(run)

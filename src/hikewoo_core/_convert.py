@@ -235,6 +235,12 @@ class Converters:
             raise PayloadError(breaches, what=what)
         return result  # pragma: no cover - the fast path accepts what detailed accepts
 
+    def parse(self, data: Any, cls: type[T], *, loads: JsonLoads | None, what: str) -> T:
+        """:meth:`structure` ``data`` into ``cls``, decoding it first when it is JSON text or
+        bytes (:func:`decode_json`); what was decoded here is ``owned``."""
+        payload = decode_json(data, loads, what=what)
+        return self.structure(payload, cls, what=what, owned=payload is not data)
+
     def problems(self, exc: BaseException, cls: type) -> list[tuple[str, str]]:
         """Flatten a cattrs error tree into ``(json_path, message)`` pairs."""
         out: list[tuple[str, str]] = []

@@ -47,7 +47,7 @@ import linecache
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MemberDescriptorType
-from typing import Any, Literal, NamedTuple, get_args, get_origin
+from typing import Any, Literal, NamedTuple, TypeVar, get_args, get_origin
 
 import attrs
 
@@ -75,6 +75,7 @@ Mode = Literal["eager", "check", "lazy"]
 KeysOf = Callable[[type], tuple[Mapping[str, str], tuple[str, ...], frozenset[str]]]
 
 StructureFn = Callable[..., Any]
+K = TypeVar("K")
 
 _counter = itertools.count()
 
@@ -88,6 +89,15 @@ _MISSING = object()
 _BUILDERS: dict[type, type | None] = {}
 
 
+def _kept(cache: dict[K, Decimal], key: K, amount: Decimal) -> Decimal:
+    """Keep ``amount`` in ``cache`` under ``key`` (emptying the cache first when it is
+    full); ``amount``."""
+    if len(cache) >= _MONEY_MAX:
+        cache.clear()
+    cache[key] = amount
+    return amount
+
+
 class _AmountCache(dict[str, Decimal]):
     """Amount strings already parsed, and their ``Decimal``: ``cache[text]`` is the
     amount, checked and parsed on a miss (:class:`Reject` if ``text`` is not one)."""
@@ -97,11 +107,7 @@ class _AmountCache(dict[str, Decimal]):
     def __missing__(self, text: str) -> Decimal:
         if _is_plain_amount(text) is None:
             raise Reject
-        out = Decimal(text)
-        if len(self) >= _MONEY_MAX:
-            self.clear()
-        self[text] = out
-        return out
+        return _kept(self, text, Decimal(text))
 
 
 class _IntegerAmountCache(dict[int, Decimal]):
@@ -113,11 +119,7 @@ class _IntegerAmountCache(dict[int, Decimal]):
     def __missing__(self, number: int) -> Decimal:
         if not -_AMOUNT_LIMIT < number < _AMOUNT_LIMIT:
             raise Reject
-        out = Decimal(number)
-        if len(self) >= _MONEY_MAX:
-            self.clear()
-        self[number] = out
-        return out
+        return _kept(self, number, Decimal(number))
 
 
 #: Amounts already parsed, and their ``Decimal`` (immutable, so shared). Only values

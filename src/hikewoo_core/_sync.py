@@ -26,7 +26,7 @@ from typing import TypeVar
 
 import attrs
 
-from ._backfill import BackfillReport, Partition, Progress, run_backfill
+from ._backfill import BackfillReport, Partition, Progress, RunOptions, run_backfill
 from ._backfill_pool import DEFAULT_CONCURRENCY, run_concurrently
 from ._datetimes import checked_clock, require_aware, utc_now
 from ._errors import ApiError, UnsupportedProductError, describe
@@ -618,16 +618,14 @@ class Syncer:
         """
         require_aware("after", after)
         require_aware("before", before)
-        return run_concurrently(
-            self,
-            Partition(after, before),
-            concurrency=concurrency,
+        options = RunOptions(
             dry_run=dry_run,
             update_inventory=update_inventory,
             progress=progress,
             checkpoint_every=checkpoint_every,
             total=total,
         )
+        return run_concurrently(self, Partition(after, before), options, concurrency=concurrency)
 
     def backfill_partition(
         self,
@@ -642,15 +640,14 @@ class Syncer:
         """Run or resume one partition of a backfill (one part of :func:`~hikewoo_core.partitions`),
         in this thread: the unit of work to hand a task queue or another process. The
         arguments mean what they mean to :meth:`backfill`."""
-        return run_backfill(
-            self,
-            partition,
+        options = RunOptions(
             dry_run=dry_run,
             update_inventory=update_inventory,
             progress=progress,
             checkpoint_every=checkpoint_every,
             total=total,
         )
+        return run_backfill(self, partition, options)
 
     def set_serial_numbers(
         self, sale_id: int, line_index: int, serial_numbers: Sequence[str]

@@ -133,6 +133,17 @@ class _Body:
         self._wbits = _INFLATED.get(encoding) if self.raw else None
         self._inflate = zlib.decompressobj(self._wbits) if self._wbits is not None else None
 
+    @classmethod
+    def opened(cls, response: httpx.Response, max_body: int) -> _Body:
+        """The body of ``response`` to read up to ``max_body`` bytes (an error body up to
+        :data:`MAX_ERROR_BODY`); a success body whose ``Content-Length`` declares more
+        is refused before any of it is read."""
+        limit, strict = _limit(response, max_body)
+        declared = _declared_length(response)
+        if strict and declared is not None and declared > limit:
+            raise _too_large(response, limit, declared)
+        return cls(response, limit, strict)
+
     def feed(self, chunk: bytes) -> bool:
         """Take a chunk; ``False`` once an error body is cut at the limit."""
         if self._inflate is None:
@@ -163,28 +174,23 @@ class _Body:
         return False
 
 
-def _refuse_declared(
-    response: httpx.Response, limit: int, strict: bool
-) -> ResponseTooLargeError | None:
-    declared = _declared_length(response)
-    if strict and declared is not None and declared > limit:
-        return _too_large(response, limit, declared)
-    return None
-
-
-def _performed(error: ResponseTooLargeError, command: Send) -> OutcomeUnknownError | None:
-    """A too-large answer to a write that succeeded is an unknown outcome (the write was
-    performed, its result cannot be read): the caller looks the record up."""
+def _failed(error: httpx.RequestError | ResponseTooLargeError, command: Send) -> Reply:
+    """What a send that raised ``error`` tells the flow: a transport error is its reply
+    (the flow decides whether to retry). A body over the limit is raised; answering a
+    write that succeeded it is an :class:`OutcomeUnknownError` (the write was performed,
+    its result cannot be read: the caller looks the record up)."""
+    if isinstance(error, httpx.RequestError):
+        return error
     if command.request.retry_safe or not 200 <= error.status < 300:
-        return None
-    return OutcomeUnknownError(
+        raise error
+    raise OutcomeUnknownError(
         f"the server answered HTTP {error.status} to the write, with a body over the "
         f"{error.limit}-byte limit: it was performed, its result is unknown; look the "
         "record up before retrying",
         attempts=command.attempt,
         method=error.method,
         url=error.url,
-    )
+    ) from error
 
 
 def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
@@ -207,12 +213,8 @@ def read_capped_sync(response: httpx.Response, max_body: int) -> httpx.Response:
     are inflated here never more than the limit at a time, so a compressed bomb is caught
     as it inflates, in bounded memory. The connection is released either way.
     """
-    limit, strict = _limit(response, max_body)
-    body = _Body(response, limit, strict)
     try:
-        refused = _refuse_declared(response, limit, strict)
-        if refused is not None:
-            raise refused
+        body = _Body.opened(response, max_body)
         for chunk in response.iter_raw() if body.raw else response.iter_bytes():
             if not body.feed(chunk):
                 break
@@ -223,12 +225,8 @@ def read_capped_sync(response: httpx.Response, max_body: int) -> httpx.Response:
 
 async def read_capped_async(response: httpx.Response, max_body: int) -> httpx.Response:
     """The asynchronous twin of :func:`read_capped_sync`."""
-    limit, strict = _limit(response, max_body)
-    body = _Body(response, limit, strict)
     try:
-        refused = _refuse_declared(response, limit, strict)
-        if refused is not None:
-            raise refused
+        body = _Body.opened(response, max_body)
         chunks = response.aiter_raw() if body.raw else response.aiter_bytes()
         async for chunk in chunks:
             if not body.feed(chunk):
@@ -260,12 +258,8 @@ def send_sync(
                 try:
                     streamed = client.send(_build(client, command.request), stream=True)
                     reply = read_capped_sync(streamed, max_body)
-                except httpx.RequestError as exc:
-                    reply = exc
-                except ResponseTooLargeError as exc:
-                    if (unknown := _performed(exc, command)) is None:
-                        raise
-                    raise unknown from exc
+                except (httpx.RequestError, ResponseTooLargeError) as exc:
+                    reply = _failed(exc, command)
             elif isinstance(command, Sleep):
                 sleep(command.seconds)
             else:
@@ -295,12 +289,8 @@ async def send_async(
                 try:
                     streamed = await client.send(_build(client, command.request), stream=True)
                     reply = await read_capped_async(streamed, max_body)
-                except httpx.RequestError as exc:
-                    reply = exc
-                except ResponseTooLargeError as exc:
-                    if (unknown := _performed(exc, command)) is None:
-                        raise
-                    raise unknown from exc
+                except (httpx.RequestError, ResponseTooLargeError) as exc:
+                    reply = _failed(exc, command)
             elif isinstance(command, Sleep):
                 await sleep(command.seconds)
             else:

@@ -19,7 +19,6 @@ from .._convert import (
     JsonLoads,
     _Invalid,
     build_converters,
-    decode_json,
     describe,
 )
 from .._errors import ConfigurationError
@@ -67,8 +66,7 @@ def parse_hike(data: Any, cls: type[M], *, loads: JsonLoads | None = None) -> M:
     """Parse any Hike model from its JSON form (a ``dict``, ``str`` or ``bytes``)."""
     words = re.findall(r"[A-Z][a-z]*", cls.__name__.removeprefix("Hike"))
     what = f"Hike {' '.join(words).lower() or 'object'}"  # HikeSaleDraft: "Hike sale draft"
-    payload = decode_json(data, loads, what=what)
-    return _CONVERTERS.structure(payload, cls, what=what)
+    return _CONVERTERS.parse(data, cls, loads=loads, what=what)
 
 
 def parse_hike_sale(data: Any, *, loads: JsonLoads | None = None) -> m.HikeSale:

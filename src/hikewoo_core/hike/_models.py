@@ -7,9 +7,9 @@ which are assumed (Hike publishes no sale schema).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import attrs
@@ -18,7 +18,17 @@ from .._enums import TextEnum
 from .._money import ZERO
 
 
-class FulfilmentStatus(TextEnum):
+class _Status(TextEnum):
+    """A Hike status: refusing a value it does not know lists those it does."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        words = re.findall(r"[A-Z][a-z]*", cls.__name__)  # PaymentStatus: "payment status"
+        valid = ", ".join(repr(member.value) for member in cls)
+        raise ValueError(f"{value!r} is not a Hike {' '.join(words).lower()}; valid: {valid}")
+
+
+class FulfilmentStatus(_Status):
     """Hike's fulfilment ("invoice") status. ``.value`` is Hike's name.
 
     The numbers Hike's own app uses are in :data:`hikewoo_core.hike._schema.FULFILMENT_CODES`.
@@ -35,12 +45,8 @@ class FulfilmentStatus(TextEnum):
     EXCHANGE = "Exchange"
     QUOTE = "Quote"
 
-    @classmethod
-    def _missing_(cls, value: object) -> FulfilmentStatus:
-        raise ValueError(_not_one_of(value, "a Hike fulfilment status", cls))
 
-
-class PaymentStatus(TextEnum):
+class PaymentStatus(_Status):
     """Hike's payment ("financial") status. ``.value`` is Hike's name."""
 
     PENDING = "Pending"
@@ -50,16 +56,6 @@ class PaymentStatus(TextEnum):
     REFUNDED = "Refunded"
     VOIDED = "Voided"
     CLOSED = "Closed"
-
-    @classmethod
-    def _missing_(cls, value: object) -> PaymentStatus:
-        raise ValueError(_not_one_of(value, "a Hike payment status", cls))
-
-
-def _not_one_of(value: object, what: str, cls: type[Enum]) -> str:
-    """The message of an enum's refusal, listing what it takes."""
-    valid = ", ".join(repr(member.value) for member in cls)
-    return f"{value!r} is not {what}; valid: {valid}"
 
 
 class SaleSource(TextEnum):

@@ -31,7 +31,7 @@ from ..hike._models import (
 from ..hike._requests import reference_windows
 from ._clock import Clock
 from ._faults import locked
-from ._hike_store import HikeStore, money, not_found
+from ._hike_store import HikeStore, look_up, money, not_found
 
 __all__ = ["DEFAULT_REFERENCE_LOOKBACK", "DEFAULT_SALES_LOOKBACK", "FakeHike"]
 
@@ -186,10 +186,7 @@ class FakeHike(HikeStore):
     @locked
     def product(self, sku: str) -> HikeProduct:
         """The product with this SKU; unknown SKU: ``ApiError(404)`` (never ``KeyError``)."""
-        product = self._products.get(sku)
-        if product is None:
-            raise not_found("product with SKU", sku)
-        return product
+        return look_up(self._products, sku, "product with SKU")
 
     @locked
     def stock(self, sku: str) -> int:

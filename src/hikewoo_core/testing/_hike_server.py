@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -49,6 +48,7 @@ from ._fault_plan import FaultPlan, LateCommits, gateway_page
 from ._faults import HttpFault, HttpFaults
 from ._hike import FakeHike
 from ._hike_server_auth import Answer, TokenBook, error, param
+from ._loopback import read_body, write_answer
 
 __all__ = ["serve_hike"]
 
@@ -86,6 +86,17 @@ def _enum(cls: type[E], codes: Mapping[int, str], value: object) -> E:
     raise error(400, f"unknown {cls.__name__} {value!r}")
 
 
+@attrs.frozen
+class _Request:
+    """A request as the app routes it: the path without its query, which is parsed."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+
+
 class _HikeApp:
     """Routes requests to the fake; no sockets (the handler below does the I/O)."""
 
@@ -120,6 +131,7 @@ class _HikeApp:
     ) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(target)
         path, query = parts.path.rstrip("/"), parse_qs(parts.query, keep_blank_values=True)
+        request = _Request(method, path, query, headers, body)
         plan = self.faults if isinstance(self.faults, FaultPlan) else None
         if plan is not None:
             plan.record(method, path, parts.query)
@@ -132,7 +144,7 @@ class _HikeApp:
             fault = self.faults.take(method, path)
             if fault is None or fault.after:
                 try:
-                    status, extra, answer = 200, {}, self.route(method, path, query, headers, body)
+                    status, extra, answer = 200, {}, self.route(request)
                 except Answer as exc:
                     status, extra, answer = exc.status, exc.headers, exc.body
             if fault is None:
@@ -140,24 +152,15 @@ class _HikeApp:
         if fault.stall > 0:
             time.sleep(fault.stall)  # the store is not locked meanwhile
         if fault.commit_after is not None:  # the gateway gave up; the origin goes on
-            self.late.add(
-                fault.commit_after,
-                lambda: self.commit_late(method, path, query, headers, body),
-            )
+            self.late.add(fault.commit_after, lambda: self.commit_late(request))
         return self.fault(fault)
 
-    def commit_late(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, list[str]],
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> None:
+    def commit_late(self, request: _Request) -> None:
         """Perform a request the gateway already answered for; its answer goes nowhere."""
+        method, path = request.method, request.path
         with self.lock:
             try:
-                self.route(method, path, query, headers, body)
+                self.route(request)
             except Answer as exc:
                 error = exc.body.get("error") if isinstance(exc.body, dict) else None
                 message = error.get("message") if isinstance(error, dict) else None
@@ -178,14 +181,8 @@ class _HikeApp:
         body = fault.body if fault.body is not None else {"error": {"message": "injected fault"}}
         return fault.status, headers, body
 
-    def route(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, list[str]],
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Any:
+    def route(self, request: _Request) -> Any:
+        method, path, query, body = request.method, request.path, request.query, request.body
         if path == ENDPOINTS["authorize"].path and method == "GET":
             raise self.book.authorize(query)
         if path == ENDPOINTS["token"].path and method == "POST":
@@ -193,7 +190,7 @@ class _HikeApp:
         handler = self.routes.get((method, path))
         if handler is None:
             raise error(404, f"no route {method} {path}")
-        auth = headers.get("authorization", "")
+        auth = request.headers.get("authorization", "")
         token = auth[7:] if auth[:7].lower() == "bearer " else None
         if not self.book.valid(token):
             raise Answer(
@@ -317,18 +314,13 @@ def _jsonable(value: Any) -> Any:
 def _handler(app: _HikeApp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in two writes: without this, Nagle's algorithm
-            # and the client's delayed ACK stall every answer by ~40 ms.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Headers and body go out in two writes: with Nagle's algorithm, the client's
+        # delayed ACK would stall every answer by ~40 ms.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, answer = app.handle(self.command, self.path, headers, body)
+            status, extra, answer = app.handle(self.command, self.path, headers, read_body(self))
             if answer is _DROP:
                 self.close_connection = True
                 return
@@ -336,14 +328,7 @@ def _handler(app: _HikeApp) -> type[BaseHTTPRequestHandler]:
                 data = answer or b""
             else:
                 data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
-            self.send_response(status)
-            for name, value in extra.items():
-                self.send_header(name, value)
-            if not any(name.lower() == "content-type" for name in extra):
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            write_answer(self, status, extra, data, content_type="application/json; charset=utf-8")
 
         def do_GET(self) -> None:
             self._serve()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
@@ -28,7 +29,10 @@ from ..hike._models import (
 from ._clock import Clock
 from ._faults import PortRecorder, Stamper
 
-__all__ = ["HikeStore", "money", "not_found"]
+__all__ = ["HikeStore", "look_up", "money", "not_found"]
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 VOIDED = FulfilmentStatus.VOIDED
 _FINAL = frozenset({FulfilmentStatus.VOIDED, FulfilmentStatus.REFUNDED})
@@ -38,6 +42,14 @@ _REFUNDABLE = frozenset({FulfilmentStatus.COMPLETED, FulfilmentStatus.ON_ACCOUNT
 def not_found(what: str, key: object) -> ApiError:
     """What the Hike client raises for an unknown record (HTTP 404)."""
     return ApiError(404, "http_404", f"There is no {what} {key!r}.", {"status": 404})
+
+
+def look_up(records: Mapping[K, V], key: K, what: str) -> V:
+    """The record under ``key``; an unknown one is :func:`not_found`."""
+    record = records.get(key)
+    if record is None:
+        raise not_found(what, key)
+    return record
 
 
 def money(value: Decimal | str | int, what: str) -> Decimal:
@@ -78,22 +90,13 @@ class HikeStore(PortRecorder):
         return value
 
     def _sale(self, sale_id: int) -> HikeSale:
-        sale = self._sales.get(sale_id)
-        if sale is None:
-            raise not_found("sale", sale_id)
-        return sale
+        return look_up(self._sales, sale_id, "sale")
 
     def _register(self, register_id: int) -> HikeRegister:
-        register = self._registers.get(register_id)
-        if register is None:
-            raise not_found("register", register_id)
-        return register
+        return look_up(self._registers, register_id, "register")
 
     def _closure(self, closure_id: int) -> HikeRegisterClosure:
-        closure = self._closures.get(closure_id)
-        if closure is None:
-            raise not_found("register closure", closure_id)
-        return closure
+        return look_up(self._closures, closure_id, "register closure")
 
     # -------------------------------------------------------------- registers
     def _open_register(self, register_id: int) -> HikeRegisterClosure:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,10 +23,9 @@ from ..woo._models import (
     WooRefund,
     WooStatus,
 )
-from ._clock import Clock
 from ._faults import locked
 from ._woo_rules import already_trashed, product_not_found, rest_order, seed_totals
-from ._woo_store import TieOrder, WooStore
+from ._woo_store import WooStore
 
 __all__ = ["FakeWooCommerce"]
 
@@ -93,36 +92,6 @@ class FakeWooCommerce(WooStore):
             "find_product",
         }
     )
-
-    def __init__(
-        self,
-        *,
-        clock: Clock | None = None,
-        extra_statuses: Iterable[str] = (),
-        refund_capable_gateways: Iterable[str] = (),
-        currency: str = "USD",
-        tie_order: TieOrder = "arbitrary",
-        seed: int = 0,
-    ) -> None:
-        """Create an empty store.
-
-        ``clock`` (default: the real UTC time) stamps every record;
-        ``extra_statuses`` are plugin statuses registered from the start;
-        ``refund_capable_gateways`` lists the payment methods (``"stripe"``) whose
-        gateway performs ``api_refund: true``; ``currency`` is the store currency.
-        ``tie_order`` says how orders (and products) that tie on the sort key come
-        back: ``"arbitrary"`` (default, as WooCommerce: seeded by ``seed``, different
-        per query and page, so offset pages over a tie repeat and skip records) or
-        ``"id"`` (by id: kinder than the real store).
-        """
-        super().__init__(
-            clock=clock,
-            extra_statuses=extra_statuses,
-            refund_capable_gateways=refund_capable_gateways,
-            currency=currency,
-            tie_order=tie_order,
-            seed=seed,
-        )
 
     # ------------------------------------------------------ contract helpers
     @locked

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -182,6 +182,24 @@ def _refund_meta(item_id: int, next_meta_id: NextId) -> tuple[WooMeta, ...]:
     return (WooMeta(key="_refunded_item_id", value=str(item_id), id=next_meta_id()),)
 
 
+_Charge = TypeVar("_Charge", WooShippingLine, WooFeeLine)
+
+
+def _refunded_copy(
+    charge: _Charge, line: RefundLine, item_id: int, meta: tuple[WooMeta, ...]
+) -> _Charge:
+    """A shipping or fee line as a refund stores it: a copy of the order's, with the
+    refunded amounts (negative), a new id and the ``_refunded_item_id`` meta."""
+    return attrs.evolve(
+        charge,
+        id=item_id,
+        total=-line.refund_total,
+        total_tax=-line.tax,
+        taxes=line.negated_taxes(),
+        meta_data=meta,
+    )
+
+
 def build_refund(
     order: WooOrder,
     request: RefundRequest,
@@ -226,33 +244,9 @@ def build_refund(
                 )
             )
         elif line.item_id in shipping:
-            s = shipping[line.item_id]
-            ship_lines.append(
-                WooShippingLine(
-                    id=next_item_id(),
-                    method_title=s.method_title,
-                    method_id=s.method_id,
-                    instance_id=s.instance_id,
-                    total=total,
-                    total_tax=tax,
-                    taxes=line.negated_taxes(),
-                    meta_data=meta,
-                )
-            )
+            ship_lines.append(_refunded_copy(shipping[line.item_id], line, next_item_id(), meta))
         else:
-            f = fees[line.item_id]
-            fee_lines.append(
-                WooFeeLine(
-                    id=next_item_id(),
-                    name=f.name,
-                    tax_class=f.tax_class,
-                    tax_status=f.tax_status,
-                    total=total,
-                    total_tax=tax,
-                    taxes=line.negated_taxes(),
-                    meta_data=meta,
-                )
-            )
+            fee_lines.append(_refunded_copy(fees[line.item_id], line, next_item_id(), meta))
     return WooRefund(
         id=refund_id,
         amount=amount,

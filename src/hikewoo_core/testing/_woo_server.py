@@ -38,6 +38,7 @@ from ..woo._php_query import php_get, query_pairs
 from ._clock import Clock
 from ._fault_plan import FaultPlan, LateCommits, gateway_page
 from ._faults import HttpFault, HttpFaults
+from ._loopback import read_body, write_answer
 from ._woo import FakeWooCommerce
 from ._woo_api import Reply, WooApi, error_reply
 from ._woo_server_auth import WooServerAuth
@@ -195,22 +196,14 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *shown)
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
         headers = dict(self.headers.items())
-        reply = self.state.answer(self.command, self.path, headers, body)
+        reply = self.state.answer(self.command, self.path, headers, read_body(self))
         if reply is _DROP:
             self.close_connection = True  # read the request, answer nothing
             return
         data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        if not any(name.lower() == "content-type" for name in reply.headers):
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        content_type = "application/json; charset=UTF-8"
+        write_answer(self, reply.status, reply.headers, data, content_type=content_type)
 
     def do_GET(self) -> None:
         self._handle()

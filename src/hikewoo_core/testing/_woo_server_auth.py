@@ -92,6 +92,18 @@ def _text(get: PhpArray, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+@attrs.frozen
+class _Signed:
+    """What the key and OAuth checks read of a request: the method, the site URL,
+    the raw query and ``$_GET`` as PHP parsed it, the headers."""
+
+    method: str
+    site_url: str
+    raw_query: str
+    get: PhpArray
+    headers: Mapping[str, str]
+
+
 class WooServerAuth:
     """Checks one consumer key pair (and optional application passwords) per request."""
 
@@ -122,40 +134,27 @@ class WooServerAuth:
         """Authenticate a request for ``site_url`` (the URL WordPress rebuilds, no query)."""
         get = php_get(query_pairs(raw_query))
         if key_route:
-            outcome = self._keys(method, site_url, raw_query, get, headers)
+            outcome = self._keys(_Signed(method, site_url, raw_query, get, headers))
             if outcome.user is not None or outcome.error is not None:
                 return outcome
         return self._app_password(headers)
 
-    def _keys(
-        self,
-        method: str,
-        site_url: str,
-        raw_query: str,
-        get: PhpArray,
-        headers: Mapping[str, str],
-    ) -> AuthOutcome:
+    def _keys(self, request: _Signed) -> AuthOutcome:
         if self.https:
+            get = request.get
             key, secret = _text(get, "consumer_key"), _text(get, "consumer_secret")
             if not (key and secret):
-                key, secret = _basic(headers) or ("", "")
+                key, secret = _basic(request.headers) or ("", "")
             if key and secret and key == self.key:
                 if _same(secret, self.secret):
                     return AuthOutcome(user=key)
                 error = auth_error("Consumer secret is invalid.")
                 return AuthOutcome(error=error, www_authenticate=_REALM)
-        return self._oauth(method, site_url, raw_query, get, headers)
+        return self._oauth(request)
 
-    def _oauth(
-        self,
-        method: str,
-        site_url: str,
-        raw_query: str,
-        get: PhpArray,
-        headers: Mapping[str, str],
-    ) -> AuthOutcome:
-        header = _oauth_header(headers)
-        params = {name: _text(get, name) for name in _OAUTH} | {
+    def _oauth(self, request: _Signed) -> AuthOutcome:
+        header = _oauth_header(request.headers)
+        params = {name: _text(request.get, name) for name in _OAUTH} | {
             k: v for k, v in header.items() if k in _OAUTH and v
         }
         missing = [name for name in _OAUTH if not params.get(name)]
@@ -173,7 +172,7 @@ class WooServerAuth:
             return AuthOutcome(error=auth_error(message))
         # WooCommerce's own check, written apart from the library's signer (see
         # _woo_oauth_check): the server never verifies a request with the code that signed it.
-        text = string_to_sign(method, site_url, raw_query, header)
+        text = string_to_sign(request.method, request.site_url, request.raw_query, header)
         expected = expected_signature(text, self.secret, signature_method)
         given = given_signature(params["oauth_signature"])
         if not _same(expected, given):

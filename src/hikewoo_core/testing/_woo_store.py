@@ -64,6 +64,17 @@ class WooStore(PortRecorder):
         tie_order: TieOrder = "arbitrary",
         seed: int = 0,
     ) -> None:
+        """Create an empty store.
+
+        ``clock`` (default: the real UTC time) stamps every record;
+        ``extra_statuses`` are plugin statuses registered from the start;
+        ``refund_capable_gateways`` lists the payment methods (``"stripe"``) whose
+        gateway performs ``api_refund: true``; ``currency`` is the store currency.
+        ``tie_order`` says how orders (and products) that tie on the sort key come
+        back: ``"arbitrary"`` (default, as WooCommerce: seeded by ``seed``, different
+        per query and page, so offset pages over a tie repeat and skip records) or
+        ``"id"`` (by id: kinder than the real store).
+        """
         super().__init__()
         if tie_order not in ("arbitrary", "id"):
             raise ValueError(f"tie_order must be 'arbitrary' or 'id', got {tie_order!r}")

@@ -141,22 +141,17 @@ def parse_woo_order(data: Any, *, loads: JsonLoads | None = None) -> WooOrder:
     >>> order.status == "completed", order.total, order.date_modified_gmt.tzname()
     (True, Decimal('9.50'), 'UTC')
     """
-    payload = decode_json(data, loads, what="WooCommerce order")
-    owned = payload is not data  # decoded here: the order may keep parts of it
-    return _CONVERTERS.structure(payload, WooOrder, what="WooCommerce order", owned=owned)
+    return _CONVERTERS.parse(data, WooOrder, loads=loads, what="WooCommerce order")
 
 
 def parse_woo_refund(data: Any, *, loads: JsonLoads | None = None) -> WooRefund:
     """Parse one refund (``/orders/<id>/refunds/<refund_id>``)."""
-    payload = decode_json(data, loads, what="WooCommerce refund")
-    owned = payload is not data
-    return _CONVERTERS.structure(payload, WooRefund, what="WooCommerce refund", owned=owned)
+    return _CONVERTERS.parse(data, WooRefund, loads=loads, what="WooCommerce refund")
 
 
 def parse_woo_error(data: Any, *, loads: JsonLoads | None = None) -> WooError:
     """Parse a WooCommerce error body ``{"code", "message", "data"}``."""
-    payload = decode_json(data, loads, what="WooCommerce error")
-    return _CONVERTERS.structure(payload, WooError, what="WooCommerce error")
+    return _CONVERTERS.parse(data, WooError, loads=loads, what="WooCommerce error")
 
 
 def _parse_list(
