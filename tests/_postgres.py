@@ -11,16 +11,21 @@
   after the test. A ``PostgresLedger(..., schema=pg_schema)`` is then the test's alone.
 
 Test modules import the fixtures they use: ``from ._postgres import pg_schema,
-postgres_dsn``. The server's password is registered as a secret (``tests/_secrets.py``):
-no log or output of any test may show it.
+postgres_dsn``. :class:`AnswerLosingProxy` stands between a ledger and the server to lose
+the answer to one statement after the server ran (and committed) it. The server's
+password is registered as a secret (``tests/_secrets.py``): no log or output of any test
+may show it.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import os
+import socket
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +37,7 @@ import pytest
 from ._secrets import MIN_LENGTH, register_secret
 
 __all__ = [
+    "AnswerLosingProxy",
     "connect",
     "in_schema",
     "pg_schema",
@@ -150,3 +156,110 @@ def pg_schema(postgres_dsn: str) -> Iterator[str]:
     yield name
     with connect(postgres_dsn) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+# ReadyForQuery ('Z', length 5): the end of the server's answer to one statement, sent
+# once the statement (and, in autocommit, its transaction) is over.
+_READY_FOR_QUERY = b"Z\x00\x00\x00\x05"
+
+
+class AnswerLosingProxy:
+    """A TCP proxy on loopback between a client and the PostgreSQL server of ``dsn``.
+
+    It passes bytes both ways until :meth:`lose_next_answer` arms it: then the next
+    statement any client sends reaches the server, which runs and commits it, and the
+    proxy drops that connection instead of passing the answer back (the client sees the
+    connection lost after its COMMIT happened). :attr:`lost` counts the answers lost.
+    Use :attr:`dsn` (the same DSN, through the proxy) and close it with ``with``.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        target = conninfo_to_dict(dsn)
+        self._target = (str(target.get("host") or "127.0.0.1"), int(target.get("port") or 5432))
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.dsn = make_conninfo(dsn, host="127.0.0.1", port=self._listener.getsockname()[1])
+        self.lost = 0
+        self._armed = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def lose_next_answer(self) -> None:
+        """Lose the answer to the next statement sent through the proxy."""
+        with self._lock:
+            self._armed = True
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(self._target)
+            with self._lock:
+                self._sockets += [client, server]
+            cut = threading.Event()  # this connection carries the statement to cut
+            threading.Thread(target=self._up, args=(client, server, cut), daemon=True).start()
+            threading.Thread(target=self._down, args=(server, client, cut), daemon=True).start()
+
+    def _up(self, client: socket.socket, server: socket.socket, cut: threading.Event) -> None:
+        while data := self._recv(client):
+            with self._lock:
+                if self._armed:
+                    self._armed = False
+                    cut.set()
+            if not self._send(server, data):
+                break
+        _shut(server)
+
+    def _down(self, server: socket.socket, client: socket.socket, cut: threading.Event) -> None:
+        held = b""
+        while data := self._recv(server):
+            if not cut.is_set():
+                if not self._send(client, data):
+                    break
+                continue
+            held += data  # the answer: kept from the client until the server is done
+            if held[-6:-1] == _READY_FOR_QUERY:
+                with self._lock:
+                    self.lost += 1
+                _shut(client)  # the statement committed; its answer is lost
+                _shut(server)
+                return
+        _shut(client)
+
+    @staticmethod
+    def _recv(sock: socket.socket) -> bytes:
+        try:
+            return sock.recv(65536)
+        except OSError:
+            return b""
+
+    @staticmethod
+    def _send(sock: socket.socket, data: bytes) -> bool:
+        try:
+            sock.sendall(data)
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop listening and drop every connection."""
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                _shut(sock)
+
+    def __enter__(self) -> AnswerLosingProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -59,6 +59,28 @@ class TestPostgresLedger(LedgerContract):
         ledger.close()
         with connect(self.dsn) as conn:
             conn.execute(f'DROP SCHEMA "{ledger.schema}" CASCADE')
+
+
+class TestPostgresLedgerOnACallersPool(TestPostgresLedger):
+    """The contract again, on a caller's pool of one connection (threads take turns) whose
+    connections are not in autocommit mode and hand out dict rows: the ledger borrows them
+    as they are and hands them back so."""
+
+    @pytest.fixture(autouse=True)
+    def _pool(self, postgres_dsn: str) -> Iterator[None]:
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        kwargs = {"row_factory": dict_row}
+        with ConnectionPool(postgres_dsn, min_size=1, max_size=1, kwargs=kwargs) as pool:
+            self.pool = pool
+            yield
+
+    def make_ledger(self, clock: Callable[[], datetime]) -> LedgerPort:
+        from hikewoo_core._ledger._postgres import PostgresLedger
+
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        return PostgresLedger(pool=self.pool, schema=schema, clock=clock, migrate=True)
 
 
 def test_a_contract_without_make_ledger_says_what_to_override() -> None:

@@ -1,7 +1,9 @@
 """What only the PostgreSQL ledger can show: its explicit, versioned schema; processes
 racing for leases on one server; a holder frozen past its lease; a takeover waiting
-for a fenced write under way; the DSN's password kept out of sight; whose pool is whose;
-and what a new order costs it.
+for a fenced write under way; connections cut while idle, answers lost after a commit,
+serialization failures; callers' pools and sessions set up their own way; text
+PostgreSQL cannot hold; the DSN's password kept out of sight; whose pool is whose; and
+what a new order costs it.
 
 The contract every ledger keeps runs on it in ``tests/test_ledger_contract.py``. Every
 test here talks to a real server (``tests/_postgres.py``), in a schema of its own.
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 
 from hikewoo_core import ConfigurationError, Fence, HikeWooError, Intent, Link, Origin
@@ -41,7 +44,7 @@ from ._world import make_world
 __all__ = ["pg_schema", "postgres_dsn", "postgres_server_dsn"]  # fixtures, used by name
 
 psycopg_or_skip()
-from hikewoo_core._ledger import _postgres  # noqa: E402 - after the skip that needs psycopg
+from hikewoo_core._ledger import _postgres_sql  # noqa: E402 - after the skip that needs psycopg
 from hikewoo_core._ledger._postgres import SCHEMA_VERSION, PostgresLedger  # noqa: E402
 
 UTC = timezone.utc
@@ -104,7 +107,7 @@ def test_an_older_schema_is_refused_until_migrated_and_keeps_its_data(
         led.save_link(link(1, 100))
         led.acquire_lease("r", "old", 600)
     version_2 = ("ALTER TABLE {s}.links ADD COLUMN note text",)
-    monkeypatch.setattr(_postgres, "_MIGRATIONS", (*_postgres._MIGRATIONS, version_2))
+    monkeypatch.setattr(_postgres_sql, "MIGRATIONS", (*_postgres_sql.MIGRATIONS, version_2))
 
     with pytest.raises(ConfigurationError, match=r"version 1; this hikewoo_core needs version 2"):
         PostgresLedger(postgres_dsn, schema=pg_schema)
@@ -190,10 +193,15 @@ def test_two_ledgers_share_a_database_in_two_schemas(postgres_dsn: str, pg_schem
             conn.execute(in_schema(other, "DROP SCHEMA IF EXISTS {s} CASCADE"))
 
 
-@pytest.mark.parametrize("schema", ["Hikewoo", 'a"; DROP SCHEMA public; --', "", "x" * 64, 7])
+@pytest.mark.parametrize(
+    "schema", ["Hikewoo", 'a"; DROP SCHEMA public; --', "", "x" * 64, 7, "pg_temp", "pg_x"]
+)
 def test_schema_names_are_plain_sql_names(postgres_dsn: str, schema: Any) -> None:
-    with pytest.raises(ConfigurationError, match="schema must be"):
-        PostgresLedger(postgres_dsn, schema=schema)
+    """Names PostgreSQL would refuse (``pg_`` is reserved for its own schemas) are
+    refused before any SQL runs, with the library's error, not the server's."""
+    for migrate in (False, True):
+        with pytest.raises(ConfigurationError, match="schema must be"):
+            PostgresLedger(postgres_dsn, schema=schema, migrate=migrate)
 
 
 def test_a_dsn_or_a_pool_not_both_nor_neither(postgres_dsn: str) -> None:
@@ -400,6 +408,7 @@ def test_the_password_never_shows(
     with PostgresLedger(postgres_dsn, schema=pg_schema, migrate=True) as led:
         assert "127.0.0.1" in repr(led)
         assert password not in repr(led)
+        assert password not in repr(vars(led))  # not kept on the ledger once it is open
 
     wrong = register_secret("Wr0ng-passw0rd-9f3e")
     failures = []
@@ -442,7 +451,7 @@ def test_a_callers_pool_is_borrowed_and_never_closed(postgres_dsn: str, pg_schem
 
 def test_a_ledgers_own_pool_is_closed_with_it(postgres_dsn: str, pg_schema: str) -> None:
     led = PostgresLedger(postgres_dsn, schema=pg_schema, migrate=True, max_connections=2)
-    pool = led._pool
+    pool = led._db.pool
     assert pool is not None
     assert pool.max_size == 2
     led.close()
@@ -474,6 +483,287 @@ def test_importing_hikewoo_core_does_not_import_psycopg() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False"
+
+
+# --- flaky networks, restarts, other people's pools and sessions ----------------------------
+
+
+def _cut_idle_connections(dsn: str, application_name: str) -> None:
+    """End the server processes of every connection that goes by ``application_name``,
+    as a server restart does (FATAL 57P01, then the socket closes), and wait until they
+    are gone."""
+    with connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 60000)) "
+            "FROM pg_stat_activity WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+    cut = int(row[0])
+    assert cut >= 1, "no connection to cut"
+
+
+def test_connections_cut_while_idle_are_replaced_not_reported(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """A server restart (or an idle-session timeout) ends every pooled connection while
+    it is idle: the next calls, even one whose outcome a retry would change
+    (``add_if_new``), get a fresh connection instead of failing."""
+    from psycopg.conninfo import make_conninfo
+    from psycopg_pool import ConnectionPool
+
+    dsn = make_conninfo(postgres_dsn, application_name=pg_schema)
+    with ConnectionPool(dsn, min_size=3, max_size=3, open=True) as pool:
+        pool.wait()
+        led = PostgresLedger(pool=pool, schema=pg_schema, migrate=True)
+        led.set_cursor("woo", "c1")
+        _cut_idle_connections(postgres_dsn, pg_schema)  # all three
+        assert led.add_if_new("delivery-1") is True
+        _cut_idle_connections(postgres_dsn, pg_schema)  # those the pool has made since
+        assert led.get_cursor("woo") == "c1"
+        assert led.acquire_lease("r", "a", 60) is not None
+
+    with PostgresLedger(dsn, schema=pg_schema, max_connections=2) as own:
+        _cut_idle_connections(postgres_dsn, pg_schema)
+        assert own.add_if_new("delivery-1") is False
+        assert own.lease_holder("r") == "a"
+
+
+def test_an_answer_lost_after_commit_is_recovered_by_running_it_again(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """The connection drops after the server committed a statement but before its answer
+    arrived. A statement that gives the same answer when run again (every write but
+    ``add_if_new`` and ``prune_seen``) is run again on a new connection and answers as
+    if nothing had happened; the others raise, since their answer would be wrong."""
+    import psycopg
+
+    from ._postgres import AnswerLosingProxy
+
+    with (
+        AnswerLosingProxy(postgres_dsn) as proxy,
+        PostgresLedger(proxy.dsn, schema=pg_schema, migrate=True, max_connections=1) as led,
+    ):
+        proxy.lose_next_answer()
+        token = led.acquire_lease("pair:woo:1", "a", 60)
+        assert proxy.lost == 1
+        assert token is not None
+        assert led.acquire_lease("pair:woo:1", "a", 60) == token  # it was a's all along
+        fence = Fence("pair:woo:1", "a", token)
+
+        proxy.lose_next_answer()
+        begun = led.begin_intent(intent("k"), fence=fence)
+        assert begun.key == "k"
+        assert begun.result_id is None
+
+        proxy.lose_next_answer()
+        assert led.renew_lease(fence, 60)
+
+        proxy.lose_next_answer()
+        led.complete_intent("k", result_id=100, link=link(1, 100), fence=fence)
+        assert led.pending_intents() == []
+        assert led.link_for_woo(1) == link(1, 100)
+
+        proxy.lose_next_answer()
+        assert led.link_for_hike(100) == link(1, 100)  # a read, run again
+
+        proxy.lose_next_answer()
+        led.release_lease("pair:woo:1", "a")
+        assert led.lease_holder("pair:woo:1") is None
+        assert proxy.lost == 6
+
+        proxy.lose_next_answer()
+        with pytest.raises(psycopg.OperationalError):
+            led.add_if_new("delivery-1")  # recorded, but a second run would answer False
+        assert proxy.lost == 7
+        assert led.add_if_new("delivery-1") is False
+
+
+def test_a_serialization_failure_is_run_again(postgres_dsn: str, pg_schema: str) -> None:
+    """On a server (or for a role) whose default isolation is SERIALIZABLE, a statement
+    that meets a concurrent update fails with a serialization failure and was rolled
+    back: the ledger runs it again instead of passing the error on."""
+    from psycopg.conninfo import make_conninfo
+
+    serializable = make_conninfo(
+        postgres_dsn, options="-c default_transaction_isolation=serializable"
+    )
+    clock = FakeClock(T0)
+    with PostgresLedger(serializable, schema=pg_schema, clock=clock, migrate=True) as led:
+        token = led.acquire_lease("r", "a", 30)
+        assert token is not None
+        renewed: list[bool] = []
+        with connect(postgres_dsn) as other, other.transaction():
+            other.execute(
+                in_schema(pg_schema, "UPDATE {s}.leases SET expires_at = expires_at + '1 s'")
+            )
+            thread = threading.Thread(
+                target=lambda: renewed.append(led.renew_lease(Fence("r", "a", token), 30))
+            )
+            thread.start()
+            _wait_for_a_lock_wait(postgres_dsn, pg_schema)
+        thread.join(60)
+        assert renewed == [True]
+
+
+@pytest.mark.parametrize("factory", ["row_factory", "cursor_factory"])
+def test_a_callers_pool_may_set_its_own_row_and_cursor_factories(
+    postgres_dsn: str, pg_schema: str, factory: str
+) -> None:
+    """A caller's pool whose connections hand out dict rows, or bind parameters as $1
+    (RawCursor), is still a pool the ledger can borrow from."""
+    import psycopg
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+
+    kwargs: dict[str, Any] = (
+        {"row_factory": dict_row}
+        if factory == "row_factory"
+        else {"cursor_factory": psycopg.RawCursor}
+    )
+    with (
+        ConnectionPool(postgres_dsn, min_size=1, max_size=1, kwargs=kwargs, open=True) as pool,
+        PostgresLedger(pool=pool, schema=pg_schema, migrate=True) as led,
+    ):
+        led.save_link(link(1, 100))
+        assert led.link_for_woo(1) == link(1, 100)
+        assert led.acquire_lease("r", "a", 60) is not None
+        assert led.begin_intent(intent("k")).key == "k"
+
+
+def test_amounts_stay_exact_whatever_the_callers_connections_load_numeric_as(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """psycopg's documented speed-up, loading numeric as float, on a caller's pool does
+    not turn refund amounts into floats."""
+    from decimal import Decimal
+
+    from psycopg.types.numeric import FloatLoader
+    from psycopg_pool import ConnectionPool
+
+    from hikewoo_core import RefundLink
+
+    def floats(conn: Any) -> None:
+        conn.adapters.register_loader("numeric", FloatLoader)
+
+    refund = RefundLink(
+        woo_order_id=1,
+        woo_refund_id=11,
+        hike_refund_sale_id=901,
+        origin=Origin.WOO,
+        amount=Decimal("0.30"),
+    )
+    with (
+        ConnectionPool(postgres_dsn, min_size=1, max_size=1, configure=floats, open=True) as pool,
+        PostgresLedger(pool=pool, schema=pg_schema, migrate=True) as led,
+    ):
+        led.save_refund_link(refund)
+        [got] = led.refund_links(1)
+        assert type(got.amount) is Decimal
+        assert str(got.amount) == "0.30"
+        assert list(led.all_refund_links()) == [refund]
+
+
+def test_a_lease_lasts_its_seconds_across_a_daylight_saving_change(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """A two-day lease taken the day before the clocks go forward, on a server whose time
+    zone has daylight saving, lasts 48 hours, not two calendar days (47 hours)."""
+    from psycopg.conninfo import make_conninfo
+
+    berlin = make_conninfo(postgres_dsn, options="-c TimeZone=Europe/Berlin")
+    clock = FakeClock(datetime(2026, 3, 28, 12, 0, tzinfo=UTC))  # Berlin: CEST from 29 March
+    with PostgresLedger(berlin, schema=pg_schema, clock=clock, migrate=True) as led:
+        assert led.acquire_lease("r", "a", 2 * 86_400) is not None
+        clock.advance(47.5 * 3600)
+        assert led.lease_holder("r") == "a"
+        assert led.acquire_lease("r", "b", 60) is None
+        clock.advance(3600)
+        assert led.lease_holder("r") is None
+
+
+def test_text_postgresql_cannot_hold_is_refused_naming_the_field(ledger: PostgresLedger) -> None:
+    """PostgreSQL text cannot hold NUL: the ledger says which field before sending anything,
+    with the library's PayloadError, not the driver's DataError."""
+    from hikewoo_core import PayloadError
+
+    with pytest.raises(PayloadError, match=r"invalid intent: .*\n  \$\.key: contains a NUL"):
+        ledger.begin_intent(intent("a\x00b"))
+    with pytest.raises(PayloadError, match=r"\$\.owner: contains a NUL"):
+        ledger.acquire_lease("r", "a\x00", 60)
+    with pytest.raises(PayloadError, match=r"\$\.woo_status: contains a NUL"):
+        ledger.save_link(attrs.evolve(link(1, 100), woo_status="\x00"))
+    assert ledger.pending_intents() == []
+    assert ledger.lease_holder("r") is None
+    assert list(ledger.links()) == []
+
+
+_WORKER = """
+import json, os, sys
+from hikewoo_core import Fence, Intent, IntentState, LeaseError, Link, Origin
+from hikewoo_core.hike import FulfilmentStatus, PaymentStatus
+from hikewoo_core._ledger._postgres import PostgresLedger
+me, schema = sys.argv[1], sys.argv[2]
+done = []
+with PostgresLedger(os.environ["LEDGER_DSN"], schema=schema, max_connections=1) as led:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for round in range(12):
+        for pair in range(6):
+            resource = f"pair:woo:{pair}"
+            token = led.acquire_lease(resource, me, 0.001)  # expires at once: takeovers galore
+            if token is None:
+                continue
+            fence, key = Fence(resource, me, token), f"k{pair}:{round % 3}"
+            woo = pair * 10 + round % 3
+            try:
+                begun = led.begin_intent(Intent(key=key, kind="x", payload={}), fence=fence)
+                if begun.state is IntentState.DONE:
+                    continue
+                led.renew_lease(fence, 0.001)
+                link = Link(woo_order_id=woo, hike_sale_id=1000 + woo, origin=Origin.WOO,
+                            woo_status=me, hike_fulfilment=FulfilmentStatus.COMPLETED,
+                            hike_payment=PaymentStatus.PAID)
+                led.complete_intent(key, result_id=token, link=link, fence=fence)
+                done.append(key)
+            except LeaseError:
+                pass
+            finally:
+                led.release_lease(resource, me)
+print(json.dumps(done), flush=True)
+"""
+
+
+def test_eight_processes_whose_leases_keep_expiring_complete_each_intent_once(
+    postgres_dsn: str, pg_schema: str, ledger: PostgresLedger
+) -> None:
+    """Eight processes work the same six pairs with leases that expire almost as soon as
+    they are taken, so holders are taken over between beginning an intent and completing
+    it: whatever the interleaving, no intent is completed twice, and the links recorded are
+    those of the completions the holders were told succeeded."""
+    procs = [_spawn(_WORKER, postgres_dsn, f"w{i}", pg_schema) for i in range(8)]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        completed: Counter[str] = Counter()
+        for proc in procs:
+            out, _ = proc.communicate(timeout=120)
+            assert proc.returncode == 0
+            completed.update(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:  # pragma: no cover - only on failure
+                proc.kill()
+                proc.wait()
+    assert set(completed.values()) <= {1}  # never twice
+    pending = {i.key for i in ledger.pending_intents()}
+    assert not pending & set(completed)
+    linked = {f"k{lk.woo_order_id // 10}:{lk.woo_order_id % 10}" for lk in ledger.links()}
+    assert linked == set(completed)  # every completion recorded, none by a fenced holder
 
 
 # --- what an order costs ------------------------------------------------------------------

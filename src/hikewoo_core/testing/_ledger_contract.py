@@ -20,7 +20,8 @@ module imports neither pytest nor anything outside the library's own dependencie
 What the contract checks: links (one Hike sale per order, aware UTC datetimes, enums),
 refund links (each refund synced exactly once, exact ``Decimal`` amounts), write-ahead
 intents (JSON-safe payloads, idempotent by key, oldest first, completed atomically with
-their links), cursors, checkpoints, de-duplication keys, the activation time, leases
+their links), text a store cannot hold (a NUL character: kept exactly, or refused with a
+``PayloadError``), cursors, checkpoints, de-duplication keys, the activation time, leases
 (renewal, expiry, takeover, fencing tokens that only grow, a fenced-out holder recording
 nothing) and threads sharing one ledger. Each test makes its own ledger, drives it with
 the clock it passed to :meth:`~LedgerContract.make_ledger` (which moves only when a test
@@ -387,6 +388,49 @@ class LedgerContract:
             assert ledger.link_for_woo(2) is None
             assert ledger.link_for_woo(3) is None
             assert ledger.refund_links(3) == []
+
+    def test_text_with_a_nul_character_is_kept_or_refused_clearly(self) -> None:
+        """Some stores cannot hold U+0000 in text (PostgreSQL cannot): a ledger keeps such
+        text exactly, or refuses it with a :class:`~hikewoo_core.PayloadError` and
+        records nothing, never a database driver's own error."""
+        nul = "a\x00b"
+
+        def kept(write: Callable[..., object], *args: Any) -> bool:
+            try:
+                write(*args)
+            except PayloadError:
+                return False
+            return True
+
+        with self.ledger() as (ledger, _):
+            if kept(ledger.begin_intent, self._intent(nul)):
+                assert [i.key for i in ledger.pending_intents()] == [nul]
+                ledger.complete_intent(nul, result_id=1)
+            assert ledger.pending_intents() == []
+            if kept(ledger.begin_intent, attrs.evolve(self._intent("k"), kind=nul)):
+                assert ledger.pending_intents()[0].kind == nul
+                ledger.complete_intent("k", result_id=1)
+            assert ledger.pending_intents() == []
+            if kept(ledger.set_cursor, nul, nul):
+                assert ledger.get_cursor(nul) == nul
+            else:
+                assert ledger.get_cursor("a") is None
+            if kept(ledger.set_checkpoint, nul, {"at": nul}):
+                assert ledger.get_checkpoint(nul) == {"at": nul}
+            if kept(ledger.add_if_new, nul):
+                assert ledger.add_if_new(nul) is False
+            if kept(ledger.acquire_lease, nul, nul, 60):
+                self._holder_is(ledger, nul, nul)
+            for odd in (
+                self._link(1, 100, woo_status=nul),
+                self._link(1, 100, woo_fingerprint=nul),
+            ):
+                if kept(ledger.save_link, odd):
+                    assert ledger.link_for_woo(1) == odd
+                else:
+                    assert ledger.link_for_woo(1) is None
+            ledger.begin_intent(self._intent("k2", note=nul))  # payloads are JSON: \u0000
+            assert ledger.pending_intents()[0].payload == {"note": nul}
 
     # --- cursors, checkpoints, seen keys, activation ----------------------------------
 
