@@ -12,15 +12,15 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._closing import Closing
 from ._io import default_async_client, default_client, warn_if_unverified
 
 __all__ = ["OwnedAsyncClient", "OwnedClient"]
 
-_S = TypeVar("_S", bound="OwnedClient")
 _A = TypeVar("_A", bound="OwnedAsyncClient")
 
 
-class OwnedClient:
+class OwnedClient(Closing):
     """Holds a synchronous ``httpx.Client`` in ``_http`` and closes it only if it made it."""
 
     _http: httpx.Client
@@ -41,17 +41,6 @@ class OwnedClient:
         """Close the httpx client if this object created it (a caller's is left open)."""
         if self._owns_client:
             self._http.close()
-
-    def __enter__(self: _S) -> _S:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class OwnedAsyncClient:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 import attrs
 
+from .._closing import Closing
 from .._ports import Fence, Intent, IntentState, Link, RefundLink
 from ._common import (
     EPOCH,
@@ -32,7 +32,7 @@ from ._common import (
 __all__ = ["MemoryLedger"]
 
 
-class MemoryLedger:
+class MemoryLedger(Closing):
     """A :class:`~hikewoo_core.LedgerPort` that lives in memory and dies with it.
 
     Every method is atomic (one :class:`threading.Lock`), so it is safe to share
@@ -66,17 +66,6 @@ class MemoryLedger:
 
     def close(self) -> None:
         """Nothing to release; present so both ledgers are used the same way."""
-
-    def __enter__(self) -> MemoryLedger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # links ---------------------------------------------------------------------
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._closing import Closing
 from .._errors import ConfigurationError, HikeWooError
 from .._ports import Fence, Intent, Link, RefundLink
 from ._common import (
@@ -68,7 +68,7 @@ _RETRIES = 3  # a statement that lost a race with a concurrent commit runs again
 _T = TypeVar("_T")
 
 
-class PostgresLedger:
+class PostgresLedger(Closing):
     """A :class:`~hikewoo_core.LedgerPort` in a PostgreSQL database, shared by processes
     on any number of machines.
 
@@ -142,17 +142,6 @@ class PostgresLedger:
         """Close the ledger's own pool (idempotent; a caller's pool is left open). The
         ledger cannot be used afterwards."""
         self._db.close()
-
-    def __enter__(self) -> PostgresLedger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def migrate(self) -> int:
         """Create the schema, or upgrade it to :data:`SCHEMA_VERSION`; return the version.

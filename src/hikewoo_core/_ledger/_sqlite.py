@@ -8,9 +8,9 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
+from .._closing import Closing
 from .._errors import ConfigurationError, HikeWooError
 from .._ports import Fence, Intent, Link, RefundLink
 from ._common import (
@@ -45,7 +45,7 @@ from ._schema import (
 __all__ = ["SCHEMA_VERSION", "SqliteLedger"]
 
 
-class SqliteLedger:
+class SqliteLedger(Closing):
     """A :class:`~hikewoo_core.LedgerPort` stored in one SQLite file.
 
     Durable and crash-safe: WAL journal with ``synchronous=FULL`` (a committed
@@ -115,17 +115,6 @@ class SqliteLedger:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-    def __enter__(self) -> SqliteLedger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # connection and transactions ---------------------------------------------------
 
