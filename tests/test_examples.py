@@ -40,6 +40,11 @@ def test_quickstart_tells_the_whole_story() -> None:
 
 #: What each other example must print: the lines that tell its story.
 PROMISES: dict[str, list[str]] = {
+    "distributed_backfill.py": [
+        "Dask cluster: 2 worker processes",
+        "every order exactly once: True (400 orders, 400 Hike sales)",
+        "rerun: 0 new sales (every partition is complete)",
+    ],
     "custom_status_table.py": [
         "'processing' maps to Parked/Pending",
         "status 'processing' → 'shipped' maps to Completed/Paid",
