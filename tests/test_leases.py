@@ -9,7 +9,7 @@ import pytest
 
 from hikewoo_core import LeaseError, MemoryLedger, SqliteLedger
 from hikewoo_core._leases import LeaseKeeper
-from hikewoo_core._ports import Fence
+from hikewoo_core._ports import Fence, Intent
 from hikewoo_core.testing import FakeClock
 
 
@@ -27,13 +27,51 @@ def test_a_lease_is_renewed_while_held_and_released_after() -> None:
 def test_a_holder_whose_lease_was_taken_over_is_stopped_before_it_writes_again() -> None:
     clock = FakeClock()
     ledger = MemoryLedger(clock=clock)
-    keeper = LeaseKeeper(ledger, "a", ttl=30)
+    # The keeper's timer moves with the clock, as a monotonic timer moves in a pause.
+    keeper = LeaseKeeper(ledger, "a", ttl=30, timer=lambda: clock.now().timestamp())
     with keeper.hold("pair:woo:1") as fence:
         clock.advance(31)  # paused past the lease (the real-time thread did not run)
         assert ledger.acquire_lease("pair:woo:1", "b", 30) is not None
         with pytest.raises(LeaseError, match="taken over"):
             keeper.check(fence)
     assert ledger.lease_holder("pair:woo:1") == "b"  # a's release left b's lease alone
+
+
+def test_a_lease_kept_moments_ago_is_not_renewed_again_but_still_fenced() -> None:
+    """The check before a write renews only a lease older than a third of its time (by
+    the process's own timer): the first write of a pair, moments after the lease was
+    taken, costs no renewal. A holder taken over meanwhile (its machine suspended, say,
+    so its monotonic timer stood still) is refused all the same by the fenced
+    ``begin_intent``."""
+    clock = FakeClock()
+    now = [0.0]
+
+    class Counting(MemoryLedger):
+        renewals = 0
+
+        def renew_lease(self, fence: Fence, ttl_seconds: float) -> bool:
+            self.renewals += 1
+            return super().renew_lease(fence, ttl_seconds)
+
+    ledger = Counting(clock=clock)
+    keeper = LeaseKeeper(ledger, "a", ttl=30, timer=lambda: now[0])
+    with keeper.hold("pair:woo:1") as fence:
+        keeper.check(fence)
+        now[0] = 9.9
+        keeper.check(fence)
+        assert ledger.renewals == 0
+        now[0] = 10.0  # a third of the lease: renewed now
+        keeper.check(fence)
+        assert ledger.renewals == 1
+        now[0] = 19.9  # counted from that renewal
+        keeper.check(fence)
+        assert ledger.renewals == 1
+        clock.advance(31)  # the ledger's time moved on while this timer stood still
+        assert ledger.acquire_lease("pair:woo:1", "b", 30) is not None
+        keeper.check(fence)  # not asked: the timer says the lease is fresh
+        intent = Intent(key="k", kind="CreateHikeSale", payload={}, created_at=clock.now())
+        with pytest.raises(LeaseError, match="taken over"):
+            ledger.begin_intent(intent, fence=fence)
 
 
 def test_a_late_renewal_of_a_released_lease_does_not_fence_the_next_holding() -> None:

@@ -51,6 +51,11 @@ def test_a_new_order_costs_one_link_write_and_two_link_reads() -> None:
     assert ledger.count["save_link"] == 0
     assert ledger.count["complete_intent"] == 1
     assert ledger.count["link_for_woo"] == 2 + 1  # planning, after the lease; and above
+    # The lease taken moments before the create is not renewed again before it: one
+    # ledger write less per order (a write transaction on SQLite, a round trip on
+    # PostgreSQL). The begin_intent's fence still refuses a holder taken over.
+    assert ledger.count["acquire_lease"] == 1
+    assert ledger.count["renew_lease"] == 0
 
 
 def test_a_new_refunded_order_is_marked_seen_after_its_refund_sales() -> None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ._errors import LeaseError
@@ -36,10 +37,19 @@ _LINGER = 1.0
 class LeaseKeeper:
     """Takes, renews and releases the leases of one owner (thread-safe)."""
 
-    def __init__(self, ledger: LedgerPort, owner: str, ttl: float) -> None:
-        self.ledger, self.owner, self.ttl = ledger, owner, ttl
+    def __init__(
+        self,
+        ledger: LedgerPort,
+        owner: str,
+        ttl: float,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ledger, self.owner, self.ttl, self.timer = ledger, owner, ttl, timer
         self.interval = ttl / 3
         self._held: dict[str, Fence] = {}
+        # When each held lease was last taken or renewed, by this process's monotonic
+        # timer: a lease kept less than an interval ago still has two thirds of its time.
+        self._kept_at: dict[Fence, float] = {}
         self._lost: set[Fence] = set()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -54,11 +64,13 @@ class LeaseKeeper:
         with self._cond:
             if resource in self._held:
                 raise LeaseError(f"{resource} is being synced by another thread of {self.owner}")
+            asked = self.timer()
             token: object = self.ledger.acquire_lease(resource, self.owner, self.ttl)
             if token is None or isinstance(token, bool) or not isinstance(token, int):
                 # None, or False from a ledger written to the old bool protocol
                 raise LeaseError(f"{resource} is being synced by another executor")
             fence = Fence(resource, self.owner, token)
+            self._kept_at[fence] = asked
             if not self._held:
                 self._cond.notify_all()  # a lingering renewal thread has work again
             self._held[resource] = fence
@@ -73,6 +85,7 @@ class LeaseKeeper:
             with self._cond:
                 self._held.pop(resource, None)
                 self._lost.discard(fence)
+                self._kept_at.pop(fence, None)
                 if not self._held:
                     self._cond.notify_all()  # the renewal thread stops waiting to renew
             self.ledger.release_lease(resource, self.owner)
@@ -81,16 +94,31 @@ class LeaseKeeper:
         """Renew the lease now; :class:`~hikewoo_core.LeaseError` if it was taken over.
 
         Called before every remote write, so a holder that was paused past its lease
-        never starts another create.
+        never starts another create. A lease taken or renewed less than an interval (a
+        third of its time) ago by this process's monotonic timer is not renewed again:
+        no pause can have outlasted it, and the fenced ``begin_intent`` that follows
+        refuses a holder taken over all the same. That is the first write of every
+        pair: one ledger write less per order.
         """
         with self._cond:
             lost = fence in self._lost
+            kept_at = self._kept_at.get(fence)
+        asked = self.timer()
+        if not lost and kept_at is not None and asked - kept_at < self.interval:
+            return
         if lost or not self.ledger.renew_lease(fence, self.ttl):
             raise LeaseError(
                 f"the lease on {fence.resource} was taken over by another executor while "
                 f"{fence.owner} held it (paused or cut off for longer than the lease); "
                 "stopping before any further write"
             )
+        self._kept(fence, asked)
+
+    def _kept(self, fence: Fence, asked: float) -> None:
+        """Note that ``fence`` was renewed by a request sent at ``asked`` (if still held)."""
+        with self._cond:
+            if fence in self._kept_at:
+                self._kept_at[fence] = max(self._kept_at[fence], asked)
 
     def _renew_forever(self) -> None:
         """Renew every held lease each interval. Once nothing is held, linger a while
@@ -107,13 +135,16 @@ class LeaseKeeper:
                 self._cond.wait_for(lambda: not self._held, timeout=self.interval)
                 fences = list(self._held.values())
             for fence in fences:
+                asked = self.timer()
                 try:
                     kept = self.ledger.renew_lease(fence, self.ttl)
                 except Exception as exc:  # a busy ledger: try again next round  # noqa: BLE001
                     log.warning("renewing the lease on %s failed: %s", fence.resource, exc)
                     continue
-                if not kept:
-                    with self._cond:
-                        if self._held.get(fence.resource) == fence:  # not released meanwhile
-                            log.warning("the lease on %s was taken over", fence.resource)
-                            self._lost.add(fence)
+                if kept:
+                    self._kept(fence, asked)
+                    continue
+                with self._cond:
+                    if self._held.get(fence.resource) == fence:  # not released meanwhile
+                        log.warning("the lease on %s was taken over", fence.resource)
+                        self._lost.add(fence)
