@@ -487,14 +487,14 @@ def test_the_syncer_refuses_naive_ranges_and_a_naive_clock() -> None:
         with pytest.raises(ConfigurationError, match=SAID):
             call()
     assert woo.calls == []
-    naive_now = Syncer(
-        woo=woo,
-        hike=hike,
-        ledger=MemoryLedger(clock=aware_clock),
-        clock=lambda: datetime(2026, 3, 1, 12, 0),  # datetime.now() without a zone
-    )
+    # Refused where it is given, before anything is read or written.
     with pytest.raises(ConfigurationError, match=f"the Syncer's clock time {SAID}"):
-        naive_now.sync_changes()
+        Syncer(
+            woo=woo,
+            hike=hike,
+            ledger=MemoryLedger(clock=aware_clock),
+            clock=lambda: datetime(2026, 3, 1, 12, 0),  # datetime.now() without a zone
+        )
     assert woo.calls == []
 
 

@@ -21,7 +21,7 @@ def _lint_imports() -> str:
     found = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     if found is None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("import-linter is not installed (the lint group brings it)")
+            pytest.fail("import-linter is not installed (the tests and lint groups bring it)")
         pytest.skip("import-linter is not installed: pip install --group lint")
     return found
 

@@ -38,7 +38,7 @@ def test_a_holder_whose_lease_was_taken_over_is_stopped_before_it_writes_again()
 
 
 def test_a_lease_kept_moments_ago_is_not_renewed_again_but_still_fenced() -> None:
-    """The check before a write renews only a lease older than a third of its time (by
+    """The check before a write renews only a lease older than a tenth of its time (by
     the process's own timer): the first write of a pair, moments after the lease was
     taken, costs no renewal. A holder taken over meanwhile (its machine suspended, say,
     so its monotonic timer stood still) is refused all the same by the fenced
@@ -57,13 +57,13 @@ def test_a_lease_kept_moments_ago_is_not_renewed_again_but_still_fenced() -> Non
     keeper = LeaseKeeper(ledger, "a", ttl=30, timer=lambda: now[0])
     with keeper.hold("pair:woo:1") as fence:
         keeper.check(fence)
-        now[0] = 9.9
+        now[0] = 2.9
         keeper.check(fence)
         assert ledger.renewals == 0
-        now[0] = 10.0  # a third of the lease: renewed now
+        now[0] = 3.0  # a tenth of the lease: renewed now
         keeper.check(fence)
         assert ledger.renewals == 1
-        now[0] = 19.9  # counted from that renewal
+        now[0] = 5.9  # counted from that renewal
         keeper.check(fence)
         assert ledger.renewals == 1
         clock.advance(31)  # the ledger's time moved on while this timer stood still
@@ -165,3 +165,16 @@ def test_one_renewal_thread_serves_a_batch_of_pairs(monkeypatch: pytest.MonkeyPa
             time.sleep(0.002)  # the pair's writes: the renewal thread gets to run
         time.sleep(0.002)  # reading and planning the next pair
     assert len(started) == 1
+
+
+def test_the_default_timer_counts_suspended_time_where_the_system_has_one() -> None:
+    """A machine or VM suspended past the lease must not leave the holder thinking its
+    lease fresh: the ledger's clock went on, so the timer must too (CLOCK_BOOTTIME)."""
+    import hikewoo_core._leases as leases
+
+    keeper = LeaseKeeper(MemoryLedger(), "a", ttl=30)
+    if hasattr(time, "CLOCK_BOOTTIME"):
+        assert keeper.timer is leases._boot_timer
+        assert abs(keeper.timer() - time.clock_gettime(time.CLOCK_BOOTTIME)) < 5
+    else:
+        assert keeper.timer is time.monotonic

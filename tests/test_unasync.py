@@ -120,3 +120,29 @@ def test_check_fails_with_a_diff_when_a_generated_file_was_edited(
     assert "out of date" in err
     assert unasync.main([]) == 0  # regenerates
     assert unasync.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    await asyncio.gather(a(), b())",
+        "    result = await asyncio.wait_for(fetch(), 5)",
+        "    except asyncio.CancelledError:",
+        "    item = await anext(pages)",
+    ],
+)
+def test_asynchronous_code_the_table_does_not_know_fails_the_generation(line: str) -> None:
+    """Found in review: a construct with no sync translation passed into the generated
+    client silently; now the generation refuses it (and so does ``--check``)."""
+    unasync = load()
+    target = unasync.Target("x/_client_async.py", "x/_client.py", '"""Doc."""')
+    source = f'"""Doc."""\n\nimport asyncio\n\n\nasync def f() -> None:\n{line}\n'
+    with pytest.raises(ValueError, match="asynchronous code left after the rewriting"):
+        unasync.generate(target, source)
+
+
+def test_a_comment_may_name_asyncio() -> None:
+    unasync = load()
+    target = unasync.Target("x/_client_async.py", "x/_client.py", '"""Doc."""')
+    out = unasync.generate(target, '"""Doc."""\n\n# unlike asyncio.gather, one at a time\n')
+    assert "asyncio.gather" in out

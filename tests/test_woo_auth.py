@@ -395,9 +395,8 @@ def test_signer_uses_the_injected_clock_and_nonces() -> None:
 
 
 def test_signer_refuses_a_naive_clock() -> None:
-    signer = OAuth1Signer(CREDS, clock=lambda: datetime(2026, 11, 27, 9, 0))
     with pytest.raises(ConfigurationError, match="timezone-aware"):
-        signer.sign("GET", ORDERS)
+        OAuth1Signer(CREDS, clock=lambda: datetime(2026, 11, 27, 9, 0))
 
 
 def test_signer_never_reuses_a_nonce() -> None:

@@ -285,7 +285,29 @@ def generate(target: Target, source_text: str) -> str:
         text = text.replace(old, new)
     text = _tidy_from_imports(_replace_docstring(rewrite(text), target.docstring), text)
     text = _tidy_asyncio(text)
+    _refuse_leftovers(target, text)
     return GENERATED.format(source=Path(target.source).name) + text
+
+
+#: What no synchronous code may hold once rewritten: an asyncio call, an ``await``, an
+#: ``async`` statement or an async-only name the table does not translate (``gather``,
+#: ``wait_for``, ``CancelledError`` cleanup that would never run, ``anext``...).
+_LEFTOVERS = re.compile(
+    r"^(?![ \t]*#).*?(?:\basyncio\.|\bawait\b|\basync\s+(?:def|with|for)\b"
+    r"|\bCancelledError\b|\banext\b|\bAsyncExitStack\b)",
+    re.MULTILINE,
+)
+
+
+def _refuse_leftovers(target: Target, text: str) -> None:
+    """Fail the generation when the rewritten code still holds asynchronous code: a
+    construct the table does not know would otherwise reach the sync client silently."""
+    found = [m.group(0).strip() for m in _LEFTOVERS.finditer(text)]
+    if found:
+        raise ValueError(
+            f"{target.source}: asynchronous code left after the rewriting (teach NAMES "
+            f"or move it into a backend): {found[:5]}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -197,16 +197,18 @@ __all__ = [
     "currency_places",
 ]
 
-_getattr, __dir__ = _lazy_exports(
-    __name__,
-    {"SqliteLedger": "._ledger._sqlite", "PostgresLedger": "._ledger._postgres"},
-    __all__,
-)
+if TYPE_CHECKING:
+    __version__: str
+else:  # a type checker sees the imports above, and a typo as an error
+    _getattr, __dir__ = _lazy_exports(
+        __name__,
+        {"SqliteLedger": "._ledger._sqlite", "PostgresLedger": "._ledger._postgres"},
+        __all__,
+    )
 
+    def __getattr__(name: str) -> Any:
+        if name == "__version__":
+            from importlib.metadata import version
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version
-
-        return version("hikewoo-core")
-    return _getattr(name)
+            return version("hikewoo-core")
+        return _getattr(name)

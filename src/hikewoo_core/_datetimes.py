@@ -95,7 +95,11 @@ def optional_aware(name: str, value: object) -> datetime | None:
 
 def checked_clock(clock: Callable[[], datetime], what: str) -> Callable[[], datetime]:
     """``clock``, refusing a naive time (``datetime.now`` without a zone, say) with the
-    :class:`~hikewoo_core.ConfigurationError` every entry point raises for one."""
+    :class:`~hikewoo_core.ConfigurationError` every entry point raises for one: once
+    now, where the clock is given (a client or server that reads it only later, to
+    check a token's expiry or a signature, would refuse it late and far from the
+    mistake), and at every reading after."""
+    require_aware(what, clock())
 
     def now() -> datetime:
         return require_aware(what, clock())

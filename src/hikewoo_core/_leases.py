@@ -30,6 +30,16 @@ __all__ = ["LeaseKeeper"]
 
 log = logging.getLogger("hikewoo_core.sync")
 
+
+def _boot_timer() -> float:
+    """Seconds that go on counting while the machine or VM is suspended (Linux's
+    ``CLOCK_BOOTTIME``; ``time.monotonic`` elsewhere), as the ledger's clock does: a
+    holder suspended past its lease must not think it fresh."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+_TIMER: Callable[[], float] = _boot_timer if hasattr(time, "CLOCK_BOOTTIME") else time.monotonic
+
 #: Seconds an idle renewal thread waits for new work before it ends.
 _LINGER = 1.0
 
@@ -42,13 +52,15 @@ class LeaseKeeper:
         ledger: LedgerPort,
         owner: str,
         ttl: float,
-        timer: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = _TIMER,
     ) -> None:
         self.ledger, self.owner, self.ttl, self.timer = ledger, owner, ttl, timer
         self.interval = ttl / 3
+        #: A lease kept less than this long ago is not renewed before a write: it has
+        #: nine tenths of its time left (the write's margin was the whole lease before).
+        self.fresh = ttl / 10
         self._held: dict[str, Fence] = {}
-        # When each held lease was last taken or renewed, by this process's monotonic
-        # timer: a lease kept less than an interval ago still has two thirds of its time.
+        # When each held lease was last taken or renewed, by this process's timer.
         self._kept_at: dict[Fence, float] = {}
         self._lost: set[Fence] = set()
         self._cond = threading.Condition()
@@ -94,17 +106,17 @@ class LeaseKeeper:
         """Renew the lease now; :class:`~hikewoo_core.LeaseError` if it was taken over.
 
         Called before every remote write, so a holder that was paused past its lease
-        never starts another create. A lease taken or renewed less than an interval (a
-        third of its time) ago by this process's monotonic timer is not renewed again:
-        no pause can have outlasted it, and the fenced ``begin_intent`` that follows
-        refuses a holder taken over all the same. That is the first write of every
-        pair: one ledger write less per order.
+        never starts another create. A lease taken or renewed less than a tenth of its
+        time ago, by a timer that counts suspended time too, is not renewed again: no
+        pause can have outlasted it, it keeps nine tenths of its time for the write, and
+        the fenced ``begin_intent`` that follows refuses a holder taken over all the
+        same. That is the first write of every pair: one ledger write less per order.
         """
         with self._cond:
             lost = fence in self._lost
             kept_at = self._kept_at.get(fence)
         asked = self.timer()
-        if not lost and kept_at is not None and asked - kept_at < self.interval:
+        if not lost and kept_at is not None and asked - kept_at < self.fresh:
             return
         if lost or not self.ledger.renew_lease(fence, self.ttl):
             raise LeaseError(

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "MemoryLedger", "SqliteLedger"]
 
-__getattr__, __dir__ = _lazy_exports(
-    __name__, {"SCHEMA_VERSION": "._sqlite", "SqliteLedger": "._sqlite"}, __all__
-)
+if not TYPE_CHECKING:  # a type checker sees the imports above, and a typo as an error
+    __getattr__, __dir__ = _lazy_exports(
+        __name__, {"SCHEMA_VERSION": "._sqlite", "SqliteLedger": "._sqlite"}, __all__
+    )

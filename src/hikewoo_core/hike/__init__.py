@@ -36,7 +36,11 @@ from ._oauth import DEFAULT_AUTH_BASE, Tokens, authorization_url
 from ._schema import (
     ENDPOINTS,
     FIELDS,
+    FULFILMENT_CODES,
     PARAMS,
+    PAYMENT_CODES,
+    SOURCE_CODES,
+    STATUS_ENCODING,
     Endpoint,
     Field,
     Provenance,
@@ -70,6 +74,10 @@ __all__ = [
     "ENDPOINTS",
     "FIELDS",
     "PARAMS",
+    "STATUS_ENCODING",
+    "FULFILMENT_CODES",
+    "PAYMENT_CODES",
+    "SOURCE_CODES",
     "Endpoint",
     "Field",
     "Provenance",
@@ -116,4 +124,5 @@ _LAZY = {
     "probe_account_async": "._probe",
 }
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)
+if not TYPE_CHECKING:  # a type checker sees the imports above, and a typo as an error
+    __getattr__, __dir__ = _lazy_exports(__name__, _LAZY, __all__)

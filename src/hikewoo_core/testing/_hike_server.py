@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from .._datetimes import checked_clock
 from .._errors import ApiError, HikeWooError, RuleViolation
 from ..hike._convert import dump_hike, parse_hike
 from ..hike._models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
@@ -369,7 +370,9 @@ def serve_hike(
         client_id=client_id,
         client_secret=client_secret,
         ttl=token_ttl,
-        clock=clock if clock is not None else fake._stamper.clock_now,
+        clock=fake._stamper.clock_now
+        if clock is None
+        else checked_clock(clock, "the server's clock time"),
     )
     if access_token is not None:
         book.grant_access(access_token)

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from .._datetimes import checked_clock
 from .._errors import ApiError, PayloadError
 from .._redact import redact_url
 from ..woo._php_query import php_get, query_pairs
@@ -248,6 +249,12 @@ def serve_woo(
     """
     stopping = threading.Event()
     queue = faults if isinstance(faults, HttpFaults) else HttpFaults(faults or ())
+    # Checked before the socket opens: a naive clock leaves nothing behind.
+    server_clock = (
+        fake._stamper.clock_now
+        if clock is None
+        else checked_clock(clock, "the server's clock time")
+    )
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     port = httpd.server_address[1]
     home = f"{'https' if https_terminated else 'http'}://127.0.0.1:{port}"
@@ -255,7 +262,7 @@ def serve_woo(
         consumer_key,
         consumer_secret,
         https=https_terminated,
-        clock=clock if clock is not None else fake._stamper.clock_now,
+        clock=server_clock,
         app_passwords=app_passwords,
     )
     state = _Server(fake, auth, queue, home, stopping)

@@ -96,6 +96,7 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(
-    __name__, {"WooClient": "._client", "AsyncWooClient": "._client_async"}, __all__
-)
+if not TYPE_CHECKING:  # a type checker sees the imports above, and a typo as an error
+    __getattr__, __dir__ = _lazy_exports(
+        __name__, {"WooClient": "._client", "AsyncWooClient": "._client_async"}, __all__
+    )

@@ -34,6 +34,13 @@ def _done(fetch: Callable[[Request], R], request: Request) -> Future[R]:
     return future
 
 
+def _failed(exc: Exception) -> Future[Any]:
+    """A finished future that raises ``exc``."""
+    future: Future[Any] = Future()
+    future.set_exception(exc)
+    return future
+
+
 def read_ahead(
     fetch: Callable[[Request], R],
     request: Request,
@@ -61,9 +68,14 @@ def read_ahead(
                 if pool is None and not plan.speculative and number == plan.first_number:
                     plan.add(number, _done(fetch, ask))  # the first page, here
                     continue
-                if pool is None:
-                    pool = ThreadPoolExecutor(plan.window, thread_name_prefix="woo-page")
-                future = pool.submit(fetch, ask)
+                try:
+                    if pool is None:
+                        pool = ThreadPoolExecutor(plan.window, thread_name_prefix="woo-page")
+                    future = pool.submit(fetch, ask)
+                except Exception as exc:  # noqa: BLE001 - "can't start new thread", say
+                    # The page is due: it fails at its turn instead of going missing.
+                    plan.add(number, _failed(exc))
+                    return
                 plan.add(number, future)
                 future.add_done_callback(start)  # on the fetching thread: the next one
 
