@@ -10,12 +10,12 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Generator, Iterable
-from datetime import datetime, timezone
 from typing import TypeAlias
 
 import httpx
 
 from .._api_errors import api_error
+from .._datetimes import utc_now
 from .._errors import (
     ApiError,
     OutcomeUnknownError,
@@ -204,7 +204,7 @@ def request_flow(
             )
             if status not in policy.retry_statuses:
                 raise error
-            now = parse_http_date(reply.headers.get("Date")) or datetime.now(timezone.utc)
+            now = parse_http_date(reply.headers.get("Date")) or utc_now()
             retry_after = parse_retry_after(reply.headers.get("Retry-After"), now)
             refused = status == 429 or (status == 503 and retry_after is not None)
             if not (sent.retry_safe or refused):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -19,7 +19,7 @@ import attrs
 
 from .._datetimes import UTC, assume_utc, require_aware, to_utc, utc_now
 from .._errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
-from .._ports import Fence, Link, Origin, RefundLink
+from .._ports import Fence, Intent, IntentState, Link, Origin, RefundLink
 from ..hike._models import FulfilmentStatus, PaymentStatus
 
 __all__ = [
@@ -228,4 +228,46 @@ def fenced_out(fence: Fence) -> LeaseError:
     return LeaseError(
         f"the lease on {fence.resource} held by {fence.owner} (token {fence.token}) was "
         "taken over by another executor; nothing was recorded for the old holder"
+    )
+
+
+# --- rows back into objects (both SQL ledgers select the same columns, in order) --------
+
+
+def link_from_row(row: Sequence[Any], stamp: Callable[[Any], datetime]) -> Link:
+    """A :class:`Link` from a row of the link columns; ``stamp`` turns a stored time
+    (SQLite's text, PostgreSQL's ``timestamptz``) into an aware UTC datetime."""
+    return Link(
+        woo_order_id=row[0],
+        hike_sale_id=row[1],
+        origin=Origin(row[2]),
+        woo_status=row[3],
+        hike_fulfilment=FulfilmentStatus(row[4]),
+        hike_payment=PaymentStatus(row[5]),
+        woo_modified_gmt=None if row[6] is None else stamp(row[6]),
+        hike_modified_at=None if row[7] is None else stamp(row[7]),
+        woo_fingerprint=row[8],
+    )
+
+
+def refund_from_row(row: Sequence[Any]) -> RefundLink:
+    """A :class:`RefundLink` from a row of the refund-link columns (the amount as text)."""
+    return RefundLink(
+        woo_order_id=row[0],
+        woo_refund_id=row[1],
+        hike_refund_sale_id=row[2],
+        origin=Origin(row[3]),
+        amount=Decimal(row[4]),
+    )
+
+
+def intent_from_row(row: Sequence[Any], stamp: Callable[[Any], datetime]) -> Intent:
+    """An :class:`Intent` from a row of the intent columns (``stamp`` as above)."""
+    return Intent(
+        key=row[0],
+        kind=row[1],
+        payload=loads_json_object(row[2]),
+        state=IntentState(row[3]),
+        created_at=stamp(row[4]),
+        result_id=row[5],
     )

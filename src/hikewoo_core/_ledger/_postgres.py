@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._closing import Closing
+from .._datetimes import UTC
 from .._errors import ConfigurationError, HikeWooError
 from .._ports import Fence, Intent, Link, RefundLink
 from ._common import (
@@ -33,12 +34,15 @@ from ._common import (
     check_ttl,
     dumps_json_object,
     fenced_out,
+    intent_from_row,
     link_conflict,
+    link_from_row,
     loads_json_object,
     normalise_link,
     normalise_refund_link,
     now_from,
     parse_ts,
+    refund_from_row,
     refund_hike_conflict,
     refund_woo_conflict,
     to_utc,
@@ -51,10 +55,7 @@ from ._postgres_sql import (
     PAGE,
     SCHEMA_VERSION,
     check_text,
-    intent_from_row,
-    link_from_row,
     link_params,
-    refund_from_row,
     refund_params,
     write_name,
 )
@@ -196,19 +197,19 @@ class PostgresLedger(Closing):
     def link_for_woo(self, woo_order_id: int) -> Link | None:
         """The link of a WooCommerce order, if synced."""
         row = self._one("link_for_woo", {"id": woo_order_id})
-        return None if row is None else link_from_row(row)
+        return None if row is None else link_from_row(row, _from_db)
 
     def link_for_hike(self, hike_sale_id: int) -> Link | None:
         """The link of a Hike sale, if synced."""
         row = self._one("link_for_hike", {"id": hike_sale_id})
-        return None if row is None else link_from_row(row)
+        return None if row is None else link_from_row(row, _from_db)
 
     def links(self) -> Iterator[Link]:
         """Every link, by WooCommerce order id, read a page at a time (bounded memory)."""
         after = MIN_ID
         while True:
             rows = self._all("links", {"after": after, "limit": PAGE})
-            yield from (link_from_row(r) for r in rows)
+            yield from (link_from_row(r, _from_db) for r in rows)
             if len(rows) < PAGE:
                 return
             after = rows[-1][0]
@@ -266,7 +267,7 @@ class PostgresLedger(Closing):
             row = self._answer(name, params)
             if fence is not None and not row[0]:
                 raise fenced_out(fence)
-            return None if row[1] is None else intent_from_row(row[1:])
+            return None if row[1] is None else intent_from_row(row[1:], _from_db)
 
         return self._retrying(attempt)
 
@@ -285,7 +286,7 @@ class PostgresLedger(Closing):
 
     def pending_intents(self) -> list[Intent]:
         """Intents begun but never completed, oldest first (ties in order of beginning)."""
-        return [intent_from_row(r) for r in self._all("pending_intents", {})]
+        return [intent_from_row(r, _from_db) for r in self._all("pending_intents", {})]
 
     def complete_intent(
         self,
@@ -428,3 +429,8 @@ def _fence(fence: Fence | None) -> dict[str, Any]:
         return {}
     check_text("fence", resource=fence.resource, owner=fence.owner)
     return {"f_resource": fence.resource, "f_owner": fence.owner, "f_token": fence.token}
+
+
+def _from_db(value: datetime) -> datetime:
+    """A ``timestamptz`` as psycopg gives it (in the session's zone), in UTC."""
+    return value.astimezone(UTC)

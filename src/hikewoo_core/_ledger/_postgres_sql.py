@@ -11,15 +11,11 @@ Each statement says whether it may be run again after its answer was lost
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from .._errors import PayloadError
-from .._ports import Intent, IntentState, Link, Origin, RefundLink
-from ..hike._models import FulfilmentStatus, PaymentStatus
-from ._common import UTC, loads_json_object
+from .._ports import Link, RefundLink
 
 __all__ = [
     "CREATE_META",
@@ -33,10 +29,7 @@ __all__ = [
     "Statement",
     "check_text",
     "fill",
-    "intent_from_row",
-    "link_from_row",
     "link_params",
-    "refund_from_row",
     "refund_params",
     "render",
     "write_name",
@@ -386,48 +379,6 @@ def check_text(what: str, **fields: str | None) -> None:
     ]
     if problems:
         raise PayloadError(problems, what=what)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
-
-
-def link_from_row(row: Sequence[Any]) -> Link:
-    """A :class:`Link` from a row of ``{link_columns}``."""
-    return Link(
-        woo_order_id=row[0],
-        hike_sale_id=row[1],
-        origin=Origin(row[2]),
-        woo_status=row[3],
-        hike_fulfilment=FulfilmentStatus(row[4]),
-        hike_payment=PaymentStatus(row[5]),
-        woo_modified_gmt=_utc(row[6]),
-        hike_modified_at=_utc(row[7]),
-        woo_fingerprint=row[8],
-    )
-
-
-def refund_from_row(row: Sequence[Any]) -> RefundLink:
-    """A :class:`RefundLink` from a row of ``{refund_select}`` (the amount as text)."""
-    return RefundLink(
-        woo_order_id=row[0],
-        woo_refund_id=row[1],
-        hike_refund_sale_id=row[2],
-        origin=Origin(row[3]),
-        amount=Decimal(row[4]),
-    )
-
-
-def intent_from_row(row: Sequence[Any]) -> Intent:
-    """An :class:`Intent` from a row of ``{intent_columns}``."""
-    return Intent(
-        key=row[0],
-        kind=row[1],
-        payload=loads_json_object(row[2]),
-        state=IntentState(row[3]),
-        created_at=_utc(row[4]),
-        result_id=row[5],
-    )
 
 
 def link_params(link: Link) -> Mapping[str, Any]:

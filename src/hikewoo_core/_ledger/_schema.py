@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
 from .._errors import ConfigurationError
-from .._ports import Intent, IntentState, Link, Origin, RefundLink
-from ..hike._models import FulfilmentStatus, PaymentStatus
+from .._ports import Link, RefundLink
 from ._common import (
     format_ts,
     link_conflict,
-    loads_json_object,
-    parse_ts,
     refund_hike_conflict,
     refund_woo_conflict,
 )
@@ -27,10 +22,7 @@ __all__ = [
     "SELECT_INTENT",
     "SELECT_LINK",
     "SELECT_REFUND",
-    "intent_from_row",
-    "link_from_row",
     "migrate_schema",
-    "refund_from_row",
     "upsert_link",
     "upsert_refund_link",
 ]
@@ -113,44 +105,6 @@ SELECT_REFUND = (
     "SELECT woo_order_id, woo_refund_id, hike_refund_sale_id, origin, amount FROM refund_links "
 )
 SELECT_INTENT = "SELECT key, kind, payload, state, created_at, result_id FROM intents "
-
-
-def link_from_row(row: Sequence[Any]) -> Link:
-    """A :class:`Link` from a row selected with :data:`SELECT_LINK`."""
-    return Link(
-        woo_order_id=row[0],
-        hike_sale_id=row[1],
-        origin=Origin(row[2]),
-        woo_status=row[3],
-        hike_fulfilment=FulfilmentStatus(row[4]),
-        hike_payment=PaymentStatus(row[5]),
-        woo_modified_gmt=None if row[6] is None else parse_ts(row[6]),
-        hike_modified_at=None if row[7] is None else parse_ts(row[7]),
-        woo_fingerprint=row[8],
-    )
-
-
-def refund_from_row(row: Sequence[Any]) -> RefundLink:
-    """A :class:`RefundLink` from a row selected with :data:`SELECT_REFUND`."""
-    return RefundLink(
-        woo_order_id=row[0],
-        woo_refund_id=row[1],
-        hike_refund_sale_id=row[2],
-        origin=Origin(row[3]),
-        amount=Decimal(row[4]),
-    )
-
-
-def intent_from_row(row: Sequence[Any]) -> Intent:
-    """An :class:`Intent` from a row selected with :data:`SELECT_INTENT`."""
-    return Intent(
-        key=row[0],
-        kind=row[1],
-        payload=loads_json_object(row[2]),
-        state=IntentState(row[3]),
-        created_at=parse_ts(row[4]),
-        result_id=row[5],
-    )
 
 
 def _ts(value: datetime | None, what: str) -> str | None:

@@ -19,11 +19,14 @@ from ._common import (
     dumps_json_object,
     fenced_out,
     format_ts,
+    intent_from_row,
+    link_from_row,
     loads_json_object,
     normalise_link,
     normalise_refund_link,
     now_from,
     parse_ts,
+    refund_from_row,
     unknown_intent,
     utc_now,
 )
@@ -34,10 +37,7 @@ from ._schema import (
     SELECT_INTENT,
     SELECT_LINK,
     SELECT_REFUND,
-    intent_from_row,
-    link_from_row,
     migrate_schema,
-    refund_from_row,
     upsert_link,
     upsert_refund_link,
 )
@@ -157,13 +157,13 @@ class SqliteLedger(Closing):
         """The link of a WooCommerce order, if synced."""
         with self._read() as conn:
             row = conn.execute(SELECT_LINK + "WHERE woo_order_id = ?", (woo_order_id,)).fetchone()
-        return None if row is None else link_from_row(row)
+        return None if row is None else link_from_row(row, parse_ts)
 
     def link_for_hike(self, hike_sale_id: int) -> Link | None:
         """The link of a Hike sale, if synced."""
         with self._read() as conn:
             row = conn.execute(SELECT_LINK + "WHERE hike_sale_id = ?", (hike_sale_id,)).fetchone()
-        return None if row is None else link_from_row(row)
+        return None if row is None else link_from_row(row, parse_ts)
 
     def links(self) -> Iterator[Link]:
         """Every link, by WooCommerce order id, read a page at a time (bounded memory)."""
@@ -174,7 +174,7 @@ class SqliteLedger(Closing):
                     SELECT_LINK + "WHERE woo_order_id > ? ORDER BY woo_order_id LIMIT ?",
                     (after, PAGE),
                 ).fetchall()
-            yield from (link_from_row(r) for r in rows)
+            yield from (link_from_row(r, parse_ts) for r in rows)
             if len(rows) < PAGE:
                 return
             after = rows[-1][0]
@@ -245,7 +245,7 @@ class SqliteLedger(Closing):
                 (intent.key, intent.kind, payload, created or format_ts(now_from(self._clock))),
             )
             row = conn.execute(SELECT_INTENT + "WHERE key = ?", (intent.key,)).fetchone()
-        return intent_from_row(row)
+        return intent_from_row(row, parse_ts)
 
     def reattempt_intent(
         self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
@@ -266,7 +266,7 @@ class SqliteLedger(Closing):
             rows = conn.execute(
                 SELECT_INTENT + "WHERE state = 'pending' ORDER BY created_at, rowid"
             ).fetchall()
-        return [intent_from_row(r) for r in rows]
+        return [intent_from_row(r, parse_ts) for r in rows]
 
     def complete_intent(
         self,

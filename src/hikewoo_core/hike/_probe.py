@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Generator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from .._datetimes import UTC
 from .._errors import ApiError, PayloadError
 from .._http_types import QueryValue, Request
 from . import _requests as rq
@@ -63,8 +64,8 @@ _READ: Final = (
     "HikeProduct",
 )
 
-_FUTURE: Final = datetime(2100, 1, 1, tzinfo=timezone.utc)
-_PAST: Final = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_FUTURE: Final = datetime(2100, 1, 1, tzinfo=UTC)
+_PAST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _WRITE: Final = "a write (the probe never sends one)"
 _OAUTH: Final = "OAuth2 (the probe uses the access token it is given)"
 _NO_REGISTERS: Final = "no endpoint the sync uses returns registers"

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from .._datetimes import checked_clock
+from .._datetimes import UTC, assume_utc, checked_clock
 from .._errors import ApiError, HikeWooError, RuleViolation
 from ..hike._convert import dump_hike, parse_hike
 from ..hike._models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
@@ -69,7 +69,7 @@ def _when(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise error(400, f"not a date-time: {value!r}") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+    return assume_utc(parsed)
 
 
 def _int(value: object, what: str) -> int:
@@ -249,7 +249,7 @@ class _HikeApp:
             if (when := s.transaction_date or s.modified_at) is None
             or ((lo is None or when >= lo) and (hi is None or when <= hi))
         ]
-        epoch = datetime.min.replace(tzinfo=timezone.utc)
+        epoch = datetime.min.replace(tzinfo=UTC)
         sales.sort(key=lambda s: (s.transaction_date or epoch, s.id))
         return self.page(query, sales)
 

@@ -41,13 +41,12 @@ from typing import Any, ClassVar
 
 import attrs
 
+from .._datetimes import UTC
 from .._errors import ConfigurationError, HikeWooError, LeaseError, PayloadError
 from .._ports import Fence, Intent, IntentState, LedgerPort, Link, Origin, RefundLink
 from ..hike._models import FulfilmentStatus, PaymentStatus
 
 __all__ = ["LedgerContract"]
-
-UTC = timezone.utc
 
 
 class _ContractClock:

@@ -42,13 +42,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import attrs
 
-from .._datetimes import assume_utc
+from .._datetimes import UTC, assume_utc
 from .._errors import ApiError
 from ..woo._convert import dump_woo_product
 from ..woo._models import WooOrder, WooProduct, WooStatus
@@ -59,7 +59,7 @@ from ._woo_rules import read_product_body, rest_order, rest_refund
 __all__ = ["Reply", "WooApi", "error_reply"]
 
 _ORDERBY = ("date", "id", "include", "title", "slug", "modified")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HIDDEN = frozenset({WooStatus.TRASH.value, WooStatus.AUTO_DRAFT.value})
 _BATCH_LIMIT = 100
 _ROUTE = re.compile(r"/wc/v3/orders(?:/(batch|\d+)(?:/(refunds)(?:/(\d+))?)?)?/?")
