@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -35,6 +35,7 @@ __all__ = [
     "normalise_link",
     "normalise_refund_link",
     "now_from",
+    "paged",
     "parse_ts",
     "refund_hike_conflict",
     "refund_woo_conflict",
@@ -47,6 +48,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: A zero-argument callable returning the current time as an aware datetime.
 Clock = Callable[[], datetime]
+
+_Row = TypeVar("_Row", bound=Sequence[Any])
 
 
 def now_from(clock: Clock) -> datetime:
@@ -229,6 +232,23 @@ def fenced_out(fence: Fence) -> LeaseError:
         f"the lease on {fence.resource} held by {fence.owner} (token {fence.token}) was "
         "taken over by another executor; nothing was recorded for the old holder"
     )
+
+
+def paged(
+    fetch: Callable[[int, int], Sequence[_Row]], *, key: int, start: int, size: int
+) -> Iterator[_Row]:
+    """Every row of a keyset-paginated query, read a page at a time (bounded memory).
+
+    ``fetch(after, size)`` answers, in order, at most ``size`` rows whose column ``key``
+    is above ``after``; the first page is the one after ``start``.
+    """
+    after = start
+    while True:
+        rows = fetch(after, size)
+        yield from rows
+        if len(rows) < size:
+            return
+        after = rows[-1][key]
 
 
 # --- rows back into objects (both SQL ledgers select the same columns, in order) --------

@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
-from .._closing import Closing
 from .._ports import Fence, Intent, IntentState, Link, RefundLink
+from ._base import LedgerBase, Outcome
 from ._common import (
     EPOCH,
     Clock,
@@ -19,8 +19,6 @@ from ._common import (
     fenced_out,
     link_conflict,
     loads_json_object,
-    normalise_link,
-    normalise_refund_link,
     now_from,
     refund_hike_conflict,
     refund_woo_conflict,
@@ -32,7 +30,7 @@ from ._common import (
 __all__ = ["MemoryLedger"]
 
 
-class MemoryLedger(Closing):
+class MemoryLedger(LedgerBase):
     """A :class:`~hikewoo_core.LedgerPort` that lives in memory and dies with it.
 
     Every method is atomic (one :class:`threading.Lock`), so it is safe to share
@@ -86,9 +84,7 @@ class MemoryLedger(Closing):
             snapshot = [self._links[k] for k in sorted(self._links)]
         return iter(snapshot)
 
-    def save_link(self, link: Link) -> None:
-        """Insert or replace the link of ``link.woo_order_id``."""
-        link = normalise_link(link)
+    def _save_link(self, link: Link) -> None:
         with self._lock:
             self._check_link(link)
             self._put_link(link)
@@ -114,9 +110,7 @@ class MemoryLedger(Closing):
             snapshot = [self._refunds[k] for k in sorted(self._refunds)]
         return iter(snapshot)
 
-    def save_refund_link(self, link: RefundLink) -> None:
-        """Record a synced refund; replaying the same pair is a no-op, re-pairing an error."""
-        link = normalise_refund_link(link)
+    def _save_refund_link(self, link: RefundLink) -> None:
         with self._lock:
             self._check_refund(link)
             self._put_refund(link)
@@ -187,10 +181,7 @@ class MemoryLedger(Closing):
                 self._intents[intent.key] = (stored, text)
             return self._intent(intent.key)
 
-    def reattempt_intent(
-        self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
-    ) -> None:
-        """Replace the payload of a pending intent (a new attempt starts)."""
+    def _reattempt(self, key: str, payload: Mapping[str, Any], fence: Fence | None) -> None:
         text = _frozen_payload(payload)
         with self._lock:
             self._check_fence(fence)
@@ -210,21 +201,8 @@ class MemoryLedger(Closing):
             ]
         return sorted(found, key=lambda i: i.created_at or EPOCH)  # stable: ties keep order
 
-    def complete_intent(
-        self,
-        key: str,
-        *,
-        result_id: int | None,
-        link: Link | None = None,
-        refund_link: RefundLink | None = None,
-        fence: Fence | None = None,
-    ) -> None:
-        """Mark an intent done and store the link (or refund link) it produced, atomically.
-
-        With ``fence``, a holder whose lease was taken over gets a ``LeaseError``.
-        """
-        link = None if link is None else normalise_link(link)
-        refund_link = None if refund_link is None else normalise_refund_link(refund_link)
+    def _complete(self, key: str, outcome: Outcome, fence: Fence | None) -> None:
+        result_id, link, refund_link = outcome
         with self._lock:
             self._check_fence(fence)
             if key not in self._intents:

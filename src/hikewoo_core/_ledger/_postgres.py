@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._closing import Closing
 from .._datetimes import UTC
 from .._errors import ConfigurationError, HikeWooError
 from .._ports import Fence, Intent, Link, RefundLink
+from ._base import LedgerBase, Outcome
 from ._common import (
     Clock,
     check_ttl,
@@ -38,9 +38,8 @@ from ._common import (
     link_conflict,
     link_from_row,
     loads_json_object,
-    normalise_link,
-    normalise_refund_link,
     now_from,
+    paged,
     parse_ts,
     refund_from_row,
     refund_hike_conflict,
@@ -69,7 +68,7 @@ _RETRIES = 3  # a statement that lost a race with a concurrent commit runs again
 _T = TypeVar("_T")
 
 
-class PostgresLedger(Closing):
+class PostgresLedger(LedgerBase):
     """A :class:`~hikewoo_core.LedgerPort` in a PostgreSQL database, shared by processes
     on any number of machines.
 
@@ -206,18 +205,10 @@ class PostgresLedger(Closing):
 
     def links(self) -> Iterator[Link]:
         """Every link, by WooCommerce order id, read a page at a time (bounded memory)."""
-        after = MIN_ID
-        while True:
-            rows = self._all("links", {"after": after, "limit": PAGE})
-            yield from (link_from_row(r, _from_db) for r in rows)
-            if len(rows) < PAGE:
-                return
-            after = rows[-1][0]
+        return (link_from_row(r, _from_db) for r in self._pages("links", 0))
 
-    def save_link(self, link: Link) -> None:
-        """Insert or replace the link of ``link.woo_order_id``."""
-        link = normalise_link(link)
-        self._write(None, None, None, link, None)
+    def _save_link(self, link: Link) -> None:
+        self._write(None, (None, link, None), None)
 
     def refund_links(self, woo_order_id: int) -> list[RefundLink]:
         """Every synced refund of a WooCommerce order, by WooCommerce refund id."""
@@ -230,18 +221,19 @@ class PostgresLedger(Closing):
 
     def all_refund_links(self) -> Iterator[RefundLink]:
         """Every refund link, by WooCommerce refund id, a page at a time."""
-        after = MIN_ID
-        while True:
-            rows = self._all("all_refund_links", {"after": after, "limit": PAGE})
-            yield from (refund_from_row(r) for r in rows)
-            if len(rows) < PAGE:
-                return
-            after = rows[-1][1]
+        return (refund_from_row(r) for r in self._pages("all_refund_links", 1))
 
-    def save_refund_link(self, link: RefundLink) -> None:
-        """Record a synced refund; replaying the same pair is a no-op, re-pairing an error."""
-        link = normalise_refund_link(link)
-        self._write(None, None, None, None, link)
+    def _save_refund_link(self, link: RefundLink) -> None:
+        self._write(None, (None, None, link), None)
+
+    def _pages(self, name: str, key: int) -> Iterator[tuple[Any, ...]]:
+        """The rows of statement ``name``, keyset-paginated on column ``key``."""
+        return paged(
+            lambda after, size: self._all(name, {"after": after, "limit": size}),
+            key=key,
+            start=MIN_ID,
+            size=PAGE,
+        )
 
     # --- intents --------------------------------------------------------------------
 
@@ -271,10 +263,7 @@ class PostgresLedger(Closing):
 
         return self._retrying(attempt)
 
-    def reattempt_intent(
-        self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
-    ) -> None:
-        """Replace the payload of a pending intent (a new attempt starts)."""
+    def _reattempt(self, key: str, payload: Mapping[str, Any], fence: Fence | None) -> None:
         check_text("intent", key=key)
         text = dumps_json_object(payload, what="intent payload")
         name = "reattempt" if fence is None else "reattempt_fenced"
@@ -288,33 +277,14 @@ class PostgresLedger(Closing):
         """Intents begun but never completed, oldest first (ties in order of beginning)."""
         return [intent_from_row(r, _from_db) for r in self._all("pending_intents", {})]
 
-    def complete_intent(
-        self,
-        key: str,
-        *,
-        result_id: int | None,
-        link: Link | None = None,
-        refund_link: RefundLink | None = None,
-        fence: Fence | None = None,
-    ) -> None:
-        """Mark an intent done and store the link (or refund link) it produced, atomically.
-
-        One statement: if any check fails (an unknown key, a link conflict, a ``fence``
-        whose lease was taken over), nothing is written and the intent stays pending.
-        """
+    def _complete(self, key: str, outcome: Outcome, fence: Fence | None) -> None:
+        """One statement: if any check fails, nothing is written."""
         check_text("intent", key=key)
-        link = None if link is None else normalise_link(link)
-        refund_link = None if refund_link is None else normalise_refund_link(refund_link)
-        self._write(fence, key, result_id, link, refund_link)
+        self._write(key, outcome, fence)
 
-    def _write(
-        self,
-        fence: Fence | None,
-        key: str | None,
-        result_id: int | None,
-        link: Link | None,
-        refund: RefundLink | None,
-    ) -> None:
+    def _write(self, key: str | None, outcome: Outcome, fence: Fence | None) -> None:
+        """Complete intent ``key`` (if any) and store the outcome's links, in one statement."""
+        result_id, link, refund = outcome
         statement = write_name(
             fence is not None, key is not None, link is not None, refund is not None
         )

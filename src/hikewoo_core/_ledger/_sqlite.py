@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from .._closing import Closing
 from .._errors import ConfigurationError, HikeWooError
 from .._ports import Fence, Intent, Link, RefundLink
+from ._base import LedgerBase, Outcome
 from ._common import (
     Clock,
     check_ttl,
@@ -22,9 +22,8 @@ from ._common import (
     intent_from_row,
     link_from_row,
     loads_json_object,
-    normalise_link,
-    normalise_refund_link,
     now_from,
+    paged,
     parse_ts,
     refund_from_row,
     unknown_intent,
@@ -45,7 +44,7 @@ from ._schema import (
 __all__ = ["SCHEMA_VERSION", "SqliteLedger"]
 
 
-class SqliteLedger(Closing):
+class SqliteLedger(LedgerBase):
     """A :class:`~hikewoo_core.LedgerPort` stored in one SQLite file.
 
     Durable and crash-safe: WAL journal with ``synchronous=FULL`` (a committed
@@ -167,21 +166,10 @@ class SqliteLedger(Closing):
 
     def links(self) -> Iterator[Link]:
         """Every link, by WooCommerce order id, read a page at a time (bounded memory)."""
-        after = MIN_ID
-        while True:
-            with self._read() as conn:
-                rows = conn.execute(
-                    SELECT_LINK + "WHERE woo_order_id > ? ORDER BY woo_order_id LIMIT ?",
-                    (after, PAGE),
-                ).fetchall()
-            yield from (link_from_row(r, parse_ts) for r in rows)
-            if len(rows) < PAGE:
-                return
-            after = rows[-1][0]
+        rows = self._pages(SELECT_LINK + "WHERE woo_order_id > ? ORDER BY woo_order_id", 0)
+        return (link_from_row(r, parse_ts) for r in rows)
 
-    def save_link(self, link: Link) -> None:
-        """Insert or replace the link of ``link.woo_order_id``."""
-        link = normalise_link(link)
+    def _save_link(self, link: Link) -> None:
         with self._write() as conn:
             upsert_link(conn, link)
 
@@ -205,23 +193,22 @@ class SqliteLedger(Closing):
 
     def all_refund_links(self) -> Iterator[RefundLink]:
         """Every refund link, by WooCommerce refund id, a page at a time."""
-        after = MIN_ID
-        while True:
-            with self._read() as conn:
-                rows = conn.execute(
-                    SELECT_REFUND + "WHERE woo_refund_id > ? ORDER BY woo_refund_id LIMIT ?",
-                    (after, PAGE),
-                ).fetchall()
-            yield from (refund_from_row(r) for r in rows)
-            if len(rows) < PAGE:
-                return
-            after = rows[-1][1]
+        rows = self._pages(SELECT_REFUND + "WHERE woo_refund_id > ? ORDER BY woo_refund_id", 1)
+        return (refund_from_row(r) for r in rows)
 
-    def save_refund_link(self, link: RefundLink) -> None:
-        """Record a synced refund; replaying the same pair is a no-op, re-pairing an error."""
-        link = normalise_refund_link(link)
+    def _save_refund_link(self, link: RefundLink) -> None:
         with self._write() as conn:
             upsert_refund_link(conn, link)
+
+    def _pages(self, select: str, key: int) -> Iterator[Any]:
+        """The rows of ``select`` (those whose column ``key`` is above its one ``?``, in
+        that column's order), keyset-paginated: each page read under the lock on its own."""
+
+        def fetch(after: int, size: int) -> list[Any]:
+            with self._read() as conn:
+                return conn.execute(select + " LIMIT ?", (after, size)).fetchall()
+
+        return paged(fetch, key=key, start=MIN_ID, size=PAGE)
 
     # intents -------------------------------------------------------------------------
 
@@ -247,10 +234,7 @@ class SqliteLedger(Closing):
             row = conn.execute(SELECT_INTENT + "WHERE key = ?", (intent.key,)).fetchone()
         return intent_from_row(row, parse_ts)
 
-    def reattempt_intent(
-        self, key: str, payload: Mapping[str, Any], *, fence: Fence | None = None
-    ) -> None:
-        """Replace the payload of a pending intent (a new attempt starts)."""
+    def _reattempt(self, key: str, payload: Mapping[str, Any], fence: Fence | None) -> None:
         text = dumps_json_object(payload, what="intent payload")
         with self._write() as conn:
             _check_fence(conn, fence)
@@ -268,23 +252,9 @@ class SqliteLedger(Closing):
             ).fetchall()
         return [intent_from_row(r, parse_ts) for r in rows]
 
-    def complete_intent(
-        self,
-        key: str,
-        *,
-        result_id: int | None,
-        link: Link | None = None,
-        refund_link: RefundLink | None = None,
-        fence: Fence | None = None,
-    ) -> None:
-        """Mark an intent done and store the link (or refund link) it produced, atomically.
-
-        All three writes share one transaction: if any fails (an unknown key, a
-        link conflict, a ``fence`` whose lease was taken over), none is kept and the
-        intent stays pending.
-        """
-        link = None if link is None else normalise_link(link)
-        refund_link = None if refund_link is None else normalise_refund_link(refund_link)
+    def _complete(self, key: str, outcome: Outcome, fence: Fence | None) -> None:
+        """All three writes share one transaction: if any fails, none is kept."""
+        result_id, link, refund_link = outcome
         with self._write() as conn:
             _check_fence(conn, fence)
             updated = conn.execute(
