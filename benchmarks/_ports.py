@@ -19,7 +19,7 @@ from typing import Any
 
 from _orders import BASE, Renderer
 
-from hikewoo_core import parse_woo_order
+from hikewoo_core import OrderWindow, parse_woo_order
 from hikewoo_core.hike._models import (
     FulfilmentStatus,
     HikeCustomer,
@@ -36,29 +36,23 @@ from hikewoo_core.woo._models import WooOrder, WooRefund
 class StreamingWoo:
     """A WooPort over ``count`` synthetic orders (order ``i`` stamped ``BASE + i`` s).
 
-    As :class:`~hikewoo_core._ports.WooPort` says: ``*_after`` inclusive, ``*_before``
-    exclusive, oldest modification first.
+    As :class:`~hikewoo_core.WooPort` says: oldest modification first, in an
+    :class:`~hikewoo_core.OrderWindow` (``*_after`` inclusive, ``*_before`` exclusive).
     """
 
     def __init__(self, template: dict[str, Any], count: int) -> None:
         self._renderer = Renderer(template)
         self.count = count
 
-    def read_orders(
-        self,
-        *,
-        modified_after: datetime | None = None,
-        modified_before: datetime | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-    ) -> Iterator[WooOrder]:
-        lows = [b for b in (modified_after, created_after) if b is not None]
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder]:
+        w = window or OrderWindow()
+        lows = [b for b in (w.modified_after, w.created_after) if b is not None]
         first = max(0, max((math.ceil((b - BASE).total_seconds()) for b in lows), default=0))
         for i in range(first, self.count):
             order = parse_woo_order(self._renderer.render(i))
-            if created_before is not None and order.date_created_gmt >= created_before:
+            if w.created_before is not None and order.date_created_gmt >= w.created_before:
                 return
-            if modified_before is not None and order.date_modified_gmt >= modified_before:
+            if w.modified_before is not None and order.date_modified_gmt >= w.modified_before:
                 return
             yield order
 
@@ -75,7 +69,7 @@ class StreamingWoo:
         raise NotImplementedError
 
     def find_orders_by_meta(
-        self, key: str, value: str, *, created_after: datetime | None = None
+        self, key: str, value: str, window: OrderWindow | None = None
     ) -> list[WooOrder]:
         raise NotImplementedError
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _orders import BASE, Renderer, docs_example
 
-from hikewoo_core import MemoryLedger, SqliteLedger, Syncer, parse_woo_order
+from hikewoo_core import MemoryLedger, OrderWindow, SqliteLedger, Syncer, parse_woo_order
 from hikewoo_core.testing import FakeHike
 from hikewoo_core.woo._models import WooOrder
 
@@ -42,10 +42,10 @@ class ParsedWoo:
         renderer = Renderer(template)
         self.orders = [parse_woo_order(renderer.render(i)) for i in range(count)]
 
-    def read_orders(self, **window: datetime | None) -> Iterator[WooOrder]:
-        low = window.get("modified_after")
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder]:
+        low = None if window is None else window.modified_after
         first = 0 if low is None else max(int((low - BASE).total_seconds()), 0)
-        end = window.get("created_before")
+        end = None if window is None else window.created_before
         for order in self.orders[first:]:
             if end is not None and order.date_created_gmt >= end:
                 return

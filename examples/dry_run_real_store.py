@@ -26,7 +26,15 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from hikewoo_core import HikePort, HikeWooError, MemoryLedger, Syncer, SyncSettings, plan_woo_order
+from hikewoo_core import (
+    HikePort,
+    HikeWooError,
+    MemoryLedger,
+    OrderWindow,
+    Syncer,
+    SyncSettings,
+    plan_woo_order,
+)
 from hikewoo_core.testing import FakeHike
 from hikewoo_core.woo import WooClient
 
@@ -74,7 +82,7 @@ def dry_run(env: dict[str, str]) -> None:
         syncer = Syncer(woo=woo, hike=hike, settings=settings, ledger=MemoryLedger())
 
         print(f"Orders changed since {since:%Y-%m-%d %H:%M} UTC (at most {limit}):")
-        orders = woo.read_orders(modified_after=since)
+        orders = woo.read_orders(OrderWindow(modified_after=since))
         count = 0
         for order in itertools.islice(orders, limit):
             count += 1

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core import ConfigurationError, Partition, Progress, SqliteLedger, partitions
+from hikewoo_core import (
+    ConfigurationError,
+    OrderWindow,
+    Partition,
+    Progress,
+    SqliteLedger,
+    partitions,
+)
 from hikewoo_core._backfill_pool import PARTS
 
 from ._world import World, make_world
@@ -114,11 +121,11 @@ def test_a_failing_partition_stops_the_others_with_their_checkpoints_and_raises(
     real = w.woo.read_orders
     middle = after + timedelta(hours=24)  # the 48 orders are an hour apart from after + 1 h
 
-    def read_orders(**window: Any) -> Iterator[Any]:
-        low = window.get("created_after")
+    def read_orders(window: OrderWindow) -> Iterator[Any]:
+        low = window.created_after
         if low is not None and low >= middle:
             raise RuntimeError("the store is down for this window")
-        return real(**window)
+        return real(window)
 
     w.woo.read_orders = read_orders  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="store is down"):

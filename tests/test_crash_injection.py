@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core import OutcomeUnknownError, SqliteLedger, Syncer, SyncSettings
+from hikewoo_core import HikeStatus, OutcomeUnknownError, SqliteLedger, Syncer, SyncSettings
 from hikewoo_core._ports import LedgerPort
 from hikewoo_core.hike import FulfilmentStatus as F
 from hikewoo_core.hike import HikePayment
@@ -178,7 +178,7 @@ def scenario(world: World, seed: int = 7) -> list[Callable[[], None]]:
         world.tick(8 * 86_400)  # more than the week Hike's listing looks back
         paid = (HikePayment(payment_type_name="Cash", amount=Decimal("25.00")),)
         for sale_id in laybys:
-            world.hike.write_sale_status(sale_id, F.COMPLETED, P.PAID, paid)
+            world.hike.write_sale_status(sale_id, HikeStatus(F.COMPLETED, P.PAID), paid)
         for oid in orders:
             order = world.woo.read_order(oid)
             world.tick(1)

@@ -23,7 +23,9 @@ import pytest
 
 from hikewoo_core import (
     ApiError,
+    HikeStatus,
     LeaseError,
+    OrderWindow,
     OutcomeUnknownError,
     PayloadError,
     SqliteLedger,
@@ -99,7 +101,7 @@ def test_a_hike_sale_changed_within_the_same_second_reaches_woocommerce() -> Non
     oid = w.order("processing")
     w.syncer.sync_changes()  # the Parked sale is created, stamped this second
     [sale] = w.hike.sales()
-    w.hike.write_sale_status(sale.id, F.COMPLETED, P.PAID)  # the cashier, same second
+    w.hike.write_sale_status(sale.id, HikeStatus(F.COMPLETED, P.PAID))  # the cashier, same second
     changed = w.hike.sale(sale.id)
     w.hike._sales[sale.id] = attrs.evolve(changed, modified_at=sale.modified_at)  # as Hike
     assert w.hike.sale(sale.id).modified_at == sale.modified_at
@@ -382,7 +384,7 @@ def test_a_hike_sale_that_settles_ten_days_later_becomes_a_woocommerce_order(
             w.tick(86_400)
             syncer.sync_changes()
         paid = (HikePayment(payment_type_name="Cash", amount=Decimal("25.00")),)
-        w.hike.write_sale_status(layby.id, F.COMPLETED, P.PAID, paid)  # paid off
+        w.hike.write_sale_status(layby.id, HikeStatus(F.COMPLETED, P.PAID), paid)  # paid off
         w.tick(3600)
         report = syncer.sync_changes()
     assert report.ok, report.explain()
@@ -429,8 +431,8 @@ class OneAbsurdOrder:
     def read_order(self, order_id: int) -> WooOrder:
         return self._bad(self._woo.read_order(order_id))
 
-    def read_orders(self, **window: Any) -> Iterator[WooOrder]:
-        return (self._bad(o) for o in self._woo.read_orders(**window))
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder]:
+        return (self._bad(o) for o in self._woo.read_orders(window))
 
 
 def test_an_order_that_breaks_the_planner_is_reported_and_the_run_goes_on() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core import HikeWooError, Partition, SqliteLedger
+from hikewoo_core import HikeWooError, OrderWindow, Partition, SqliteLedger
 from hikewoo_core.testing import FakeWooCommerce
 from hikewoo_core.woo._models import WooOrder
 
@@ -44,8 +44,8 @@ class TiesShuffled:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._woo, name)
 
-    def read_orders(self, **window: Any) -> Iterator[WooOrder]:
-        orders = list(self._woo.read_orders(**window))
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder]:
+        orders = list(self._woo.read_orders(window))
         keys = {o.id: self._rng.random() for o in orders}
         orders.sort(key=lambda o: (o.date_modified_gmt, keys[o.id]))
         return iter(orders)
@@ -286,8 +286,8 @@ def test_a_port_that_returns_orders_out_of_order_is_refused_not_half_backfilled(
     the older ones; it is a broken promise of the port, and now a clear error."""
 
     class NewestFirst(TiesShuffled):
-        def read_orders(self, **window: Any) -> Iterator[WooOrder]:
-            return iter(sorted(self._woo.read_orders(**window), key=lambda o: o.id)[::-1])
+        def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder]:
+            return iter(sorted(self._woo.read_orders(window), key=lambda o: o.id)[::-1])
 
     w = make_world()
     w.syncer.woo = NewestFirst(w.woo, 0)  # type: ignore[assignment]

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core import ApiError, PayloadError, ReconciliationError, RuleViolation
+from hikewoo_core import (
+    ApiError,
+    HikeStatus,
+    OrderWindow,
+    PayloadError,
+    ReconciliationError,
+    RuleViolation,
+)
 from hikewoo_core._errors import SerialNumberError
 from hikewoo_core._ports import HikePort, WooPort
 from hikewoo_core._serials import check_serial_entry, serial_entry_allowed
@@ -351,19 +358,20 @@ def test_read_orders_windows(woo: FakeWooCommerce, clock: FakeClock) -> None:
     woo.add_meta(ids[0], "touched", "yes")  # now the most recently modified
     t = [T0 + timedelta(seconds=10 * i) for i in range(5)]
     assert [o.id for o in woo.read_orders()] == [ids[1], ids[2], ids[3], ids[0]]
-    assert [o.id for o in woo.read_orders(modified_after=t[1], modified_before=t[3])] == [
-        ids[1], ids[2]
-    ]  # fmt: skip
-    assert [o.id for o in woo.read_orders(created_after=t[0], created_before=t[1])] == [ids[0]]
-    lazy = woo.read_orders(modified_after=t[4])  # the window ends with this second
+    middle = OrderWindow(modified_after=t[1], modified_before=t[3])
+    assert [o.id for o in woo.read_orders(middle)] == [ids[1], ids[2]]
+    assert [
+        o.id for o in woo.read_orders(OrderWindow(created_after=t[0], created_before=t[1]))
+    ] == [ids[0]]
+    lazy = woo.read_orders(OrderWindow(modified_after=t[4]))  # the window ends with this second
     clock.advance(1)
     later = woo.add_order(order_payload())  # a second later: for the next read
     assert [o.id for o in lazy] == [ids[0]]
-    live = woo.read_orders(modified_after=t[4])
+    live = woo.read_orders(OrderWindow(modified_after=t[4]))
     same_second = woo.add_order(order_payload())  # read live, as over HTTP
     assert sorted(o.id for o in live) == [ids[0], later, same_second]
     with pytest.raises(ValueError, match="timezone-aware"):
-        woo.read_orders(modified_after=datetime(2026, 1, 1))
+        woo.read_orders(OrderWindow(modified_after=datetime(2026, 1, 1)))
 
 
 # ------------------------------------------------------------ write_order
@@ -461,9 +469,10 @@ def test_find_orders_by_meta(woo: FakeWooCommerce, clock: FakeClock) -> None:
     woo.write_order({"meta_data": [{"key": "_hike_sale_id", "value": "8"}]})
     assert [o.id for o in woo.find_orders_by_meta("_hike_sale_id", "7")] == [old.id, new.id]
     after = T0 + timedelta(seconds=60)
-    assert [o.id for o in woo.find_orders_by_meta("_hike_sale_id", "7", created_after=after)] == [
-        new.id
-    ]
+    assert [
+        o.id
+        for o in woo.find_orders_by_meta("_hike_sale_id", "7", OrderWindow(created_after=after))
+    ] == [new.id]
     woo.add_meta(new.id, "x", "y")
     assert woo.read_order(new.id).meta("x") == "y"
 
@@ -605,15 +614,21 @@ def test_write_sale_status_and_void(hike: FakeHike) -> None:
     parked: dict[str, Any] = {"fulfilment_status": FulfilmentStatus.PARKED, "payments": ()}
     sale = hike.write_sale(woo_draft(payment_status=PaymentStatus.PENDING, **parked))
     paid = (HikePayment(payment_type_name="WooCommerce", amount=D("200.00")),)
-    done = hike.write_sale_status(sale.id, FulfilmentStatus.COMPLETED, PaymentStatus.PAID, paid)
+    done = hike.write_sale_status(
+        sale.id, HikeStatus(FulfilmentStatus.COMPLETED, PaymentStatus.PAID), paid
+    )
     assert (done.fulfilment_status, done.payments) == (FulfilmentStatus.COMPLETED, paid)
     assert done.modified_at == sale.modified_at == T0  # changed within the same second
-    voided = hike.write_sale_status(sale.id, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+    voided = hike.write_sale_status(
+        sale.id, HikeStatus(FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+    )
     assert voided.payments == paid
     assert hike.stock("CAM-1") == 5
     with pytest.raises(RuleViolation, match="does not reopen"):
-        hike.write_sale_status(sale.id, FulfilmentStatus.COMPLETED, PaymentStatus.PAID)
-    hike.write_sale_status(sale.id, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)  # idempotent
+        hike.write_sale_status(sale.id, HikeStatus(FulfilmentStatus.COMPLETED, PaymentStatus.PAID))
+    hike.write_sale_status(
+        sale.id, HikeStatus(FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+    )  # idempotent
     with pytest.raises(RuleViolation):
         hike.void_sale(sale.id)
 
@@ -623,7 +638,7 @@ def test_read_sales_windows(hike: FakeHike, clock: FakeClock) -> None:
     clock.advance(10)
     b = hike.write_sale(woo_draft())
     clock.advance(10)
-    hike.write_sale_status(a.id, FulfilmentStatus.COMPLETED, PaymentStatus.PAID)
+    hike.write_sale_status(a.id, HikeStatus(FulfilmentStatus.COMPLETED, PaymentStatus.PAID))
     t10 = T0 + timedelta(seconds=10)
     assert [s.id for s in hike.read_sales()] == [b.id, a.id]
     assert [s.id for s in hike.read_sales(modified_after=t10)] == [b.id, a.id]

@@ -48,6 +48,7 @@ import httpx
 import pytest
 
 from hikewoo_core import (
+    HikeStatus,
     HikeWooError,
     MemoryLedger,
     RetriesExhaustedError,
@@ -216,7 +217,7 @@ def scenario(stores: Stores, seed: int = 11) -> list[Callable[[], None]]:
         stores.tick(8 * 86_400)  # beyond the week Hike's listing looks back
         paid = (HikePayment(payment_type_name="Cash", amount=Decimal("25.00")),)
         for sale_id in laybys:
-            stores.hike.write_sale_status(sale_id, F.COMPLETED, P.PAID, paid)
+            stores.hike.write_sale_status(sale_id, HikeStatus(F.COMPLETED, P.PAID), paid)
         for oid in orders:
             order = stores.woo.read_order(oid)
             stores.tick()

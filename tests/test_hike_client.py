@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hikewoo_core import HikeStatus
 from hikewoo_core._errors import ApiError, ConfigurationError, OutcomeUnknownError
 from hikewoo_core._ports import HikePort
 from hikewoo_core._retry import RetryPolicy
@@ -171,7 +172,9 @@ def test_an_answer_with_only_an_id_is_read_back() -> None:
 def test_status_update_posts_the_id_statuses_and_payments() -> None:
     api = Api(lambda r: httpx.Response(200, json=sale_json(4)))
     pay = HikePayment(payment_type_name="WooCommerce", amount=Decimal("10.00"))
-    make(api).write_sale_status(4, FulfilmentStatus.COMPLETED, PaymentStatus.PAID, [pay])
+    make(api).write_sale_status(
+        4, HikeStatus(FulfilmentStatus.COMPLETED, PaymentStatus.PAID), [pay]
+    )
     body = json.loads(api.requests[0].content)
     assert body == {
         "id": 4,
@@ -195,10 +198,10 @@ def test_status_encoding_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     make(api, status_encoding="number").write_sale(draft())
     body = json.loads(api.requests[-1].content)
     assert (body["status"], body["financialStatus"], body["invoiceFrom"]) == (2, 2, 4)
-    make(api).write_sale_status(4, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+    make(api).write_sale_status(4, HikeStatus(FulfilmentStatus.VOIDED, PaymentStatus.VOIDED))
     assert json.loads(api.requests[-1].content)["status"] == "Voided"
     monkeypatch.setattr(schema, "STATUS_ENCODING", "number")  # no effect: not a setting
-    make(api).write_sale_status(4, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+    make(api).write_sale_status(4, HikeStatus(FulfilmentStatus.VOIDED, PaymentStatus.VOIDED))
     assert json.loads(api.requests[-1].content)["status"] == "Voided"
     assert dump_hike(draft())["financialStatus"] == "Paid"
     assert dump_hike(draft(), status_encoding="number")["financialStatus"] == 2
@@ -450,10 +453,14 @@ def test_loopback_status_update_and_refused_writes(shop: FakeHike) -> None:
         loopback(base, status_encoding="number") as hike,
     ):
         sale = hike.write_sale(draft("woo:9"))
-        voided = hike.write_sale_status(sale.id, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+        voided = hike.write_sale_status(
+            sale.id, HikeStatus(FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+        )
         assert voided.fulfilment_status is FulfilmentStatus.VOIDED
         with pytest.raises(ApiError) as info:  # Hike never reopens a voided sale
-            hike.write_sale_status(sale.id, FulfilmentStatus.COMPLETED, PaymentStatus.PAID)
+            hike.write_sale_status(
+                sale.id, HikeStatus(FulfilmentStatus.COMPLETED, PaymentStatus.PAID)
+            )
         assert info.value.status == 500
         assert "Voided" in info.value.api_message
 
@@ -582,7 +589,7 @@ def test_both_clients_read_and_write_the_same_requests(either: Callable[..., Any
     assert hike.find_customer("a@b.test") is None
     assert [o.id for o in hike.list_outlets()] == [1]
     assert hike.write_sale(draft()).id == 8
-    hike.write_sale_status(8, FulfilmentStatus.VOIDED, PaymentStatus.VOIDED)
+    hike.write_sale_status(8, HikeStatus(FulfilmentStatus.VOIDED, PaymentStatus.VOIDED))
     hike.write_serial_numbers(8, 0, ["SN1"])
     assert [(r.method, r.url.path.removeprefix("/api/v1/")) for r in api.requests] == [
         ("GET", "sales/get"),

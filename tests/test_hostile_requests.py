@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
-from hikewoo_core import MemoryLedger, Syncer, SyncSettings, partitions
+from hikewoo_core import MemoryLedger, OrderWindow, Syncer, SyncSettings, partitions
 from hikewoo_core._errors import ApiError, ConfigurationError
 from hikewoo_core.hike import AsyncHikeClient, HikeClient
 from hikewoo_core.testing import FakeClock, FakeHike, FakeWooCommerce
@@ -363,9 +363,12 @@ def test_a_naive_list_filter_is_refused_before_sending() -> None:
             ("modified_before", lambda: list(woo.iter_order_fields(["id"], modified_before=NAIVE))),
             ("after", lambda: list(woo.iter_orders_modified(NAIVE, AWARE))),
             ("before", lambda: list(woo.iter_orders_modified(AWARE, NAIVE))),
-            ("modified_after", lambda: list(woo.read_orders(modified_after=NAIVE))),
-            ("created_after", lambda: list(woo.read_orders(created_after=NAIVE))),
-            ("created_after", lambda: woo.find_orders_by_meta("k", "v", created_after=NAIVE)),
+            ("modified_after", lambda: list(woo.read_orders(OrderWindow(modified_after=NAIVE)))),
+            ("created_after", lambda: list(woo.read_orders(OrderWindow(created_after=NAIVE)))),
+            (
+                "created_after",
+                lambda: woo.find_orders_by_meta("k", "v", OrderWindow(created_after=NAIVE)),
+            ),
             (
                 "created_after",
                 lambda: woo.create_order_idempotent(
@@ -393,9 +396,9 @@ def test_async_woo_client_refuses_naive_datetimes_before_sending() -> None:
             with pytest.raises(ConfigurationError, match=SAID):
                 [o async for o in woo.iter_orders(modified_before=NAIVE)]
             with pytest.raises(ConfigurationError, match=SAID):
-                woo.read_orders(modified_after=NAIVE)  # at the call, as the sync twin
+                woo.read_orders(OrderWindow(modified_after=NAIVE))  # at the call, as the sync twin
             with pytest.raises(ConfigurationError, match=SAID):
-                await woo.find_orders_by_meta("k", "v", created_after=NAIVE)
+                await woo.find_orders_by_meta("k", "v", OrderWindow(created_after=NAIVE))
 
     with serve_woo(fake, clock=wall, faults=plan) as url:
         asyncio.run(scenario())
@@ -450,11 +453,11 @@ def test_the_fakes_raise_what_the_clients_raise_for_a_naive_datetime(
     woo.fail_next("read_orders", boom)
     hike_shop.fail_next("read_sales", boom)
     fake_calls: list[Callable[[], object]] = [
-        lambda: woo.read_orders(modified_after=NAIVE),
-        lambda: woo.read_orders(modified_before=NAIVE),
-        lambda: woo.read_orders(created_after=NAIVE),
-        lambda: woo.read_orders(created_before=NAIVE),
-        lambda: woo.find_orders_by_meta("k", "v", created_after=NAIVE),
+        lambda: woo.read_orders(OrderWindow(modified_after=NAIVE)),
+        lambda: woo.read_orders(OrderWindow(modified_before=NAIVE)),
+        lambda: woo.read_orders(OrderWindow(created_after=NAIVE)),
+        lambda: woo.read_orders(OrderWindow(created_before=NAIVE)),
+        lambda: woo.find_orders_by_meta("k", "v", OrderWindow(created_after=NAIVE)),
         lambda: hike_shop.read_sales(modified_after=NAIVE),
         lambda: hike_shop.read_sales(modified_before=NAIVE),
         lambda: hike_shop.find_sales_by_reference("woo:1", around=NAIVE),
@@ -465,11 +468,11 @@ def test_the_fakes_raise_what_the_clients_raise_for_a_naive_datetime(
     assert woo.calls == []
     assert hike_shop.calls == []
     with pytest.raises(RuntimeError):  # the queued faults are still there
-        woo.read_orders(modified_after=AWARE)
+        woo.read_orders(OrderWindow(modified_after=AWARE))
     with woo_served(store()) as (client, _), pytest.raises(ConfigurationError) as real:
-        client.read_orders(created_before=NAIVE)
+        client.read_orders(OrderWindow(created_before=NAIVE))
     with pytest.raises(ConfigurationError) as fake:
-        store().read_orders(created_before=NAIVE)
+        store().read_orders(OrderWindow(created_before=NAIVE))
     assert str(real.value) == str(fake.value)
 
 

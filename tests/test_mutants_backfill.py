@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from hikewoo_core import ApiError, ConfigurationError, Partition, PayloadError, Progress, partitions
+from hikewoo_core import (
+    ApiError,
+    ConfigurationError,
+    OrderWindow,
+    Partition,
+    PayloadError,
+    Progress,
+    partitions,
+)
 from hikewoo_core._backfill import BackfillReport, RunOptions, run_backfill
 from hikewoo_core._plan import StockImpact
 from hikewoo_core._ports import Unreadable
@@ -218,9 +226,9 @@ class ListedUnparseable:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._woo, name)
 
-    def read_orders(self, **window: Any) -> Iterator[WooOrder | Unreadable]:
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder | Unreadable]:
         yield self.item
-        yield from self._woo.read_orders(**window)
+        yield from self._woo.read_orders(window)
 
     def read_order(self, order_id: int) -> WooOrder:
         if order_id == self.item.id:
@@ -593,13 +601,13 @@ class TwoIdLessOrders:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._woo, name)
 
-    def read_orders(self, **window: Any) -> Iterator[WooOrder | Unreadable]:
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder | Unreadable]:
         self.listings += 1
         if self.listings <= 2:
             where = f"$.line_items[{self.listings}].total"
             error = PayloadError([(where, "not a decimal amount")], what="WooCommerce order")
             yield Unreadable(side="woo", id=None, modified=None, error=error)
-        yield from self._woo.read_orders(**window)
+        yield from self._woo.read_orders(window)
 
 
 def test_one_bad_record_rule_distinct_id_less_orders_met_by_different_passes_count_apart() -> None:

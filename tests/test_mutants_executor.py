@@ -442,7 +442,7 @@ def test_rule_1_9_an_order_status_update_is_replayed_only_when_the_pair_moved_si
 
     def change(fulfilment: F, payment: P) -> UpdateWooOrder:
         w.tick()
-        w.hike.write_sale_status(sale_id, fulfilment, payment)
+        w.hike.write_sale_status(sale_id, HikeStatus(fulfilment, payment))
         return only(w.syncer.plan_hike_sale(sale_id).writes, UpdateWooOrder)
 
     to_processing = change(F.PARKED, P.PENDING)
@@ -479,7 +479,7 @@ def test_rule_1_9_a_status_update_is_replayed_when_either_side_of_the_pair_moved
     w2, sale_id, create = hike_to_woo_world()
     executor(w2).apply(create)
     w2.tick()
-    w2.hike.write_sale_status(sale_id, F.PARKED, P.PENDING)
+    w2.hike.write_sale_status(sale_id, HikeStatus(F.PARKED, P.PENDING))
     to_processing = only(w2.syncer.plan_hike_sale(sale_id).writes, UpdateWooOrder)
     ex2 = executor(w2)
     ex2.apply(to_processing)
@@ -570,7 +570,7 @@ def test_rule_1_9_a_write_records_both_sides_as_it_left_them() -> None:
     order = w2.woo.read_order(created.woo_order_id)
     assert created.woo_modified_gmt == order.date_modified_gmt is not None
     w2.tick()
-    w2.hike.write_sale_status(sale_id, F.PARKED, P.PENDING)
+    w2.hike.write_sale_status(sale_id, HikeStatus(F.PARKED, P.PENDING))
     update = only(w2.syncer.plan_hike_sale(sale_id).writes, UpdateWooOrder)
     executor(w2).apply(update)
     link = w2.ledger.link_for_hike(sale_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hikewoo_core import Partition, PayloadError, Progress, Syncer, partitions
+from hikewoo_core import OrderWindow, Partition, PayloadError, Progress, Syncer, partitions
 from hikewoo_core import _backfill_pool as pool
 from hikewoo_core._backfill import RunOptions, _Run, start_run
 from hikewoo_core._ledger import MemoryLedger
@@ -126,13 +126,13 @@ def test_keyboard_interrupt_writes_nothing_more_and_starts_no_pending_partition(
     real_read = w.woo.read_orders
     listings_after_stop: list[datetime] = []
 
-    def read_orders(**window: Any) -> Iterator[Any]:
+    def read_orders(window: OrderWindow) -> Iterator[Any]:
         stop = stop_event(runs)
         if stop.is_set():
-            listings_after_stop.append(window["created_after"])
+            listings_after_stop.append(window.created_after)
         else:  # the two threads sit in a request until Ctrl-C
             assert stop.wait(5)
-        return real_read(**window)
+        return real_read(window)
 
     def interrupted(*args: Any, **kw: Any) -> Any:
         raise KeyboardInterrupt
@@ -167,10 +167,10 @@ def test_a_failing_partition_stops_a_partition_retrying_its_failed_orders(
             assert stop_event(runs).wait(5)
         return real_read_order(order_id)
 
-    def read_orders(**window: Any) -> Iterator[Any]:
-        if window["created_after"] == parts[1].after:
+    def read_orders(window: OrderWindow) -> Iterator[Any]:
+        if window.created_after == parts[1].after:
             raise RuntimeError("the store is down for this window")
-        return real_read_orders(**window)
+        return real_read_orders(window)
 
     w.woo.read_order = read_order  # type: ignore[method-assign]
     w.woo.read_orders = read_orders  # type: ignore[method-assign]
@@ -192,8 +192,8 @@ class IdLess:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._woo, name)
 
-    def read_orders(self, **window: Any) -> Iterator[Any]:
-        for order in self._woo.read_orders(**window):
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[Any]:
+        for order in self._woo.read_orders(window):
             if self.broken and isinstance(order, WooOrder) and order.id == self.bad:
                 error = PayloadError([("$.id", "not an integer")], what="WooCommerce order")
                 yield Unreadable(side="woo", id=None, modified=order.date_modified_gmt, error=error)

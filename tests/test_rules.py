@@ -9,6 +9,7 @@ import pytest
 
 from hikewoo_core import (
     DEFAULT_STATUS_TABLE,
+    HikeStatus,
     SerialNumberError,
     SyncDirection,
     SyncSettings,
@@ -529,7 +530,7 @@ def test_rule_1_9_hike_changes_to_a_woo_origin_sale_flow_back() -> None:
     w.syncer.sync_woo_order(oid)
     sale = only_sale_of(w, oid)
     w.tick()
-    w.hike.write_sale_status(sale.id, F.COMPLETED, P.PAID)
+    w.hike.write_sale_status(sale.id, HikeStatus(F.COMPLETED, P.PAID))
     w.syncer.sync_hike_sale(sale.id)
     assert w.woo.read_order(oid).status == "completed"
     assert w.syncer.sync_changes().plan.is_empty

@@ -31,7 +31,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from hikewoo_core import OutcomeUnknownError, SqliteLedger, Syncer, SyncSettings
+from hikewoo_core import HikeStatus, OutcomeUnknownError, SqliteLedger, Syncer, SyncSettings
 from hikewoo_core.hike import FulfilmentStatus, HikePayment, PaymentStatus
 
 from ._oracle import check_end_state
@@ -157,7 +157,7 @@ class TwoWaySync(RuleBasedStateMachine):
         self.laybys.remove(sale_id)
         self.world.tick(days * 86_400)
         paid = (HikePayment(payment_type_name="Cash", amount=Decimal("25.00")),)
-        self.world.hike.write_sale_status(sale_id, F.COMPLETED, P.PAID, paid)
+        self.world.hike.write_sale_status(sale_id, HikeStatus(F.COMPLETED, P.PAID), paid)
         self.pos_sales.append(sale_id)
 
     @precondition(lambda self: self.pos_sales)

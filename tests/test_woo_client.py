@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from hikewoo_core import OrderWindow
 from hikewoo_core._errors import (
     ApiError,
     AuthenticationError,
@@ -592,7 +593,7 @@ def test_a_create_whose_answer_is_lost_is_found_not_duplicated() -> None:
         again = woo.create_order_idempotent(
             body(), reference_key="_hike_sale_id", reference_value="42"
         )
-        found = woo.find_orders_by_meta("_hike_sale_id", "41", created_after=T0)
+        found = woo.find_orders_by_meta("_hike_sale_id", "41", OrderWindow(created_after=T0))
     assert order.id == again.id
     assert order.meta("_hike_sale_id") == "42"
     assert [o.id for o in found] == [1]
@@ -672,7 +673,10 @@ def test_port_reads_see_changes_in_the_window_once_per_version() -> None:
         seen = list(woo.iter_orders_modified(T0, hour, overlap=timedelta(0), page_size=5))
         created = list(
             woo.read_orders(
-                created_after=T0 + timedelta(seconds=10), created_before=T0 + timedelta(seconds=11)
+                OrderWindow(
+                    created_after=T0 + timedelta(seconds=10),
+                    created_before=T0 + timedelta(seconds=11),
+                )
             )
         )
     assert sorted(o.id for o in seen) == sorted([*ids, ids[0]])  # the modified one twice

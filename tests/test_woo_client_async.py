@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hikewoo_core import OrderWindow
 from hikewoo_core._errors import AuthenticationError, ConfigurationError, OutcomeUnknownError
 from hikewoo_core.testing import FakeClock
 from hikewoo_core.testing._fault_plan import FaultPlan
@@ -271,7 +272,10 @@ def test_async_incremental_read_and_idempotent_create_under_faults() -> None:
                 async for o in woo.iter_orders_modified(T0, end, overlap=timedelta(0), page_size=7)
             ]
             assert sorted(got) == ids
-            reads = [o.id async for o in woo.read_orders(modified_after=T0, modified_before=end)]
+            reads = [
+                o.id
+                async for o in woo.read_orders(OrderWindow(modified_after=T0, modified_before=end))
+            ]
             assert sorted(reads) == ids[1:]  # the touched order left the window
             made = await woo.create_order_idempotent(
                 body(), reference_key="_ref", reference_value="A1"

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 
+from hikewoo_core import OrderWindow
 from hikewoo_core._errors import ApiError, ConfigurationError
 from hikewoo_core._ports import WooPort
 from hikewoo_core.testing import FakeClock, FakeWooCommerce, serve_woo
@@ -269,14 +270,14 @@ def test_read_orders_returns_a_tie_in_a_seeded_order_not_by_id() -> None:
                 clock.advance(1)
             fake.write_order({"line_items": [{"sku": "X", "quantity": 1, "total": "1.00"}]})
         clock.set(T0)
-    window = {"modified_after": T0, "modified_before": T0 + timedelta(seconds=2)}
-    first, same, other = ([o.id for o in f.read_orders(**window)] for f in fakes)
+    window = OrderWindow(modified_after=T0, modified_before=T0 + timedelta(seconds=2))
+    first, same, other = ([o.id for o in f.read_orders(window)] for f in fakes)
     assert sorted(first) == list(range(1, 61))
     assert first == same != other
     assert set(first[:40]) == set(range(1, 41))  # the earlier second first, whole
     assert out_of_id_order(first[:40]) > 5
     assert out_of_id_order(first[40:]) > 2
-    assert [o.id for o in kind.read_orders(**window)] == list(range(1, 61))
+    assert [o.id for o in kind.read_orders(window)] == list(range(1, 61))
 
 
 # --- 2. batch updates do not validate status -------------------------------------------------

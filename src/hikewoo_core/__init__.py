@@ -83,6 +83,7 @@ from ._retry import RetryPolicy, SettlePolicy
 from ._serials import check_serial_entry, serial_entry_allowed
 from ._settings import SyncDirection, SyncSettings
 from ._sync import Syncer
+from ._window import OrderWindow
 from .hike._convert import dump_hike_sale, parse_hike_sale
 from .hike._models import FulfilmentStatus, HikeSale, PaymentStatus
 from .woo._convert import dump_woo_order, dump_woo_refund, parse_woo_order, parse_woo_refund
@@ -165,6 +166,7 @@ __all__ = [
     "serial_entry_allowed",
     # ports (implement these to plug in your own systems or ledger)
     "WooPort",
+    "OrderWindow",
     "HikePort",
     "LedgerPort",
     "Link",

@@ -51,6 +51,7 @@ from ._plan import (
     add_stock_impact,
 )
 from ._unreadable import Unreadable
+from ._window import OrderWindow
 from .woo._models import WooOrder
 
 if TYPE_CHECKING:
@@ -410,11 +411,12 @@ class _Run:
         the pass runs leaves its place and is read by the next pass.
         """
         processed = 0
-        orders = self.syncer.woo.read_orders(
+        window = OrderWindow(
             created_after=self.partition.after,
             created_before=self.partition.before,
             modified_after=self.position.second,
         )
+        orders = self.syncer.woo.read_orders(window)
         for order in orders:
             if self.stopping():
                 break

@@ -45,6 +45,7 @@ import attrs
 from ._datetimes import is_aware
 from ._errors import OutcomeUnknownError
 from ._leases import LeaseKeeper
+from ._mapping import HikeStatus
 from ._plan import (
     CreateHikeRefundSale,
     CreateHikeSale,
@@ -68,6 +69,7 @@ from ._ports import (
 )
 from ._retry import DEFAULT_SETTLE_POLICY, SettlePolicy
 from ._translate import HIKE_REFUND_META, HIKE_SALE_META, hike_refund_reference, hike_sale_reference
+from ._window import OrderWindow
 from .hike._models import HikeSale
 
 __all__ = ["Applied", "Executor"]
@@ -231,9 +233,8 @@ class Executor:
                 draft.fulfilment_status,
                 draft.payment_status,
             ):
-                sale = self.hike.write_sale_status(
-                    result_id, draft.fulfilment_status, draft.payment_status, draft.payments
-                )
+                status = HikeStatus(draft.fulfilment_status, draft.payment_status)
+                sale = self.hike.write_sale_status(result_id, status, draft.payments)
                 link = attrs.evolve(
                     link,
                     hike_fulfilment=sale.fulfilment_status,
@@ -263,9 +264,7 @@ class Executor:
             return sale.id, self._sale_link(write, sale), None
         if isinstance(write, UpdateHikeSale):
             link = self._link_for_woo(write.woo_order_id)  # before the write, never after
-            sale = self.hike.write_sale_status(
-                write.hike_sale_id, write.status.fulfilment, write.status.payment, write.payments
-            )
+            sale = self.hike.write_sale_status(write.hike_sale_id, write.status, write.payments)
             link = attrs.evolve(
                 link,
                 woo_status=write.woo_status,
@@ -373,12 +372,10 @@ class Executor:
         if isinstance(write, CreateWooOrder):
             since = (intent.created_at or self.clock()) - _LOOKUP_MARGIN
             via = write.body.get("created_via")
-            orders = self.woo.find_orders_by_meta(
-                HIKE_SALE_META,
-                str(write.hike_sale_id),
-                created_after=since,
-                created_via=via if isinstance(via, str) and via else None,
+            window = OrderWindow(
+                created_after=since, created_via=via if isinstance(via, str) and via else None
             )
+            orders = self.woo.find_orders_by_meta(HIKE_SALE_META, str(write.hike_sale_id), window)
             if not orders:
                 return None
             order = min(orders, key=lambda o: o.id)

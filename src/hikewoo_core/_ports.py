@@ -19,7 +19,9 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from ._enums import TextEnum
+from ._mapping import HikeStatus
 from ._unreadable import Unreadable
+from ._window import OrderWindow
 from .hike._models import (
     FulfilmentStatus,
     HikeCustomer,
@@ -58,19 +60,12 @@ class WooPort(Protocol):
         """Every refund of the order, full objects (with line items and meta)."""
         ...
 
-    def read_orders(
-        self,
-        *,
-        modified_after: datetime | None = None,
-        modified_before: datetime | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-    ) -> Iterator[WooOrder | Unreadable]:
-        """Orders in a window (all pages, lazily), oldest modification first (orders
-        modified in the same second in any order).
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder | Unreadable]:
+        """The orders in ``window`` (all pages, lazily; default: every order until now),
+        oldest modification first (orders modified in the same second in any order).
 
-        ``*_after`` bounds are inclusive, ``*_before`` exclusive. An item of a page that
-        does not parse comes as :class:`Unreadable` instead of stopping the read.
+        An item of a page that does not parse comes as :class:`Unreadable` instead of
+        stopping the read.
         """
         ...
 
@@ -83,17 +78,14 @@ class WooPort(Protocol):
         ...
 
     def find_orders_by_meta(
-        self,
-        key: str,
-        value: str,
-        *,
-        created_after: datetime | None = None,
-        created_via: str | None = None,
+        self, key: str, value: str, window: OrderWindow | None = None
     ) -> list[WooOrder]:
-        """Orders whose ``meta_data`` has ``key == value`` (to resolve an unknown create).
+        """The orders in ``window`` whose ``meta_data`` has ``key == value``, by id (to
+        resolve an unknown create).
 
-        ``created_via`` is the channel the order was created as (the executor passes the
-        one its create body named), which narrows the listing a lookup reads.
+        WooCommerce cannot filter on meta, so a lookup lists orders: the executor
+        narrows the window to the channel its create body named and to orders created
+        since shortly before its intent.
         """
         ...
 
@@ -137,11 +129,7 @@ class HikePort(Protocol):
         ...
 
     def write_sale_status(
-        self,
-        sale_id: int,
-        fulfilment: FulfilmentStatus,
-        payment: PaymentStatus,
-        payments: Sequence[HikePayment] | None = None,
+        self, sale_id: int, status: HikeStatus, payments: Sequence[HikePayment] | None = None
     ) -> HikeSale:
         """Set a sale's statuses (and, when given, replace its payments)."""
         ...

@@ -54,6 +54,7 @@ from ._reports import Failure, SyncReport, WebhookResult
 from ._retry import DEFAULT_SETTLE_POLICY, SettlePolicy
 from ._serials import check_serial_entry
 from ._settings import SyncSettings
+from ._window import OrderWindow
 from .hike._models import FulfilmentStatus, HikeSale
 from .woo._models import WooOrder, WooProduct
 from .woo._webhooks import verify_woo_webhook
@@ -385,7 +386,9 @@ class Syncer:
         try:
             if self.settings.direction.woo_to_hike:
                 start = self._cursor(WOO_CURSOR)
-                orders = self.woo.read_orders(modified_after=start, modified_before=now)
+                orders = self.woo.read_orders(
+                    OrderWindow(modified_after=start, modified_before=now)
+                )
                 report += self._batch(orders, self._woo_item, retry)
                 report += self._batch(retry.due("woo"), self._woo_again, retry)
                 self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
@@ -567,7 +570,7 @@ class Syncer:
         require_aware("before", before)
         inventory = self.settings.update_inventory if update_inventory is None else update_inventory
         report = SyncReport()
-        orders = self.woo.read_orders(created_after=after, created_before=before)
+        orders = self.woo.read_orders(OrderWindow(created_after=after, created_before=before))
         one = functools.partial(
             self.process_order, manual=True, update_inventory=inventory, dry_run=dry_run
         )

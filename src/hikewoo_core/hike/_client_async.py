@@ -22,12 +22,12 @@ from .._http import DEFAULT_MAX_RESPONSE_BYTES, default_async_client, request_fl
 from .._http._io import warn_if_unverified
 from .._http._owned import OwnedAsyncClient
 from .._http_types import QueryValue, Request
+from .._mapping import HikeStatus
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
 from . import _requests as rq
 from ._base import HikeClientBase, OnTokens, log, refresh_failed
 from ._models import (
-    FulfilmentStatus,
     HikeCustomer,
     HikeOutlet,
     HikePayment,
@@ -35,7 +35,6 @@ from ._models import (
     HikeRegisterClosure,
     HikeSale,
     HikeSaleDraft,
-    PaymentStatus,
 )
 from ._oauth import (
     DEFAULT_AUTH_BASE,
@@ -411,18 +410,14 @@ class AsyncHikeClient(HikeClientBase, OwnedAsyncClient):
         raise ConfigurationError(f"attempts must be at least 1, got {attempts}")
 
     async def write_sale_status(
-        self,
-        sale_id: int,
-        fulfilment: FulfilmentStatus,
-        payment: PaymentStatus,
-        payments: Sequence[HikePayment] | None = None,
+        self, sale_id: int, status: HikeStatus, payments: Sequence[HikePayment] | None = None
     ) -> HikeSale:
         """Set a sale's statuses (and replace its payments when given)."""
         request = rq.update_status_request(
             self.base_url,
             sale_id,
-            fulfilment,
-            payment,
+            status.fulfilment,
+            status.payment,
             payments=payments,
             encoding=self.status_encoding,
         )

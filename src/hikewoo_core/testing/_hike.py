@@ -12,6 +12,7 @@ import attrs
 
 from .._datetimes import to_utc
 from .._errors import RuleViolation
+from .._mapping import HikeStatus
 from .._money import ZERO
 from .._serials import check_serial_entry
 from ..hike._models import (
@@ -396,11 +397,7 @@ class FakeHike(HikeStore):
         return self._run("write_sale", (draft,), lambda: self._create_sale(draft))
 
     def write_sale_status(
-        self,
-        sale_id: int,
-        fulfilment: FulfilmentStatus,
-        payment: PaymentStatus,
-        payments: Sequence[HikePayment] | None = None,
+        self, sale_id: int, status: HikeStatus, payments: Sequence[HikePayment] | None = None
     ) -> HikeSale:
         """Set a sale's statuses (and replace its payments when given).
 
@@ -409,8 +406,8 @@ class FakeHike(HikeStore):
         """
         return self._run(
             "write_sale_status",
-            (sale_id, fulfilment, payment),
-            lambda: self._set_status(sale_id, fulfilment, payment, payments),
+            (sale_id, status),
+            lambda: self._set_status(sale_id, status.fulfilment, status.payment, payments),
         )
 
     def find_customer(self, email: str) -> HikeCustomer | None:

@@ -34,6 +34,7 @@ import attrs
 
 from .._datetimes import UTC, assume_utc, checked_clock
 from .._errors import ApiError, HikeWooError, RuleViolation
+from .._mapping import HikeStatus
 from ..hike._convert import dump_hike, parse_hike
 from ..hike._models import FulfilmentStatus, HikePayment, HikeSaleDraft, PaymentStatus
 from ..hike._schema import (
@@ -274,12 +275,11 @@ class _HikeApp:
         payments = (
             None if payments_raw is None else [parse_hike(p, HikePayment) for p in payments_raw]
         )
-        return self.fake.write_sale_status(
-            _int(sale_id, "id"),
+        status = HikeStatus(
             _enum(FulfilmentStatus, FULFILMENT_CODES, body.get(_SALE["fulfilment_status"].key)),
             _enum(PaymentStatus, PAYMENT_CODES, body.get(_SALE["payment_status"].key)),
-            payments,
         )
+        return self.fake.write_sale_status(_int(sale_id, "id"), status, payments)
 
     def serial_numbers(self, _: Any, body: Any) -> Any:
         names = PARAMS["set_serial_numbers"]

@@ -5,16 +5,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from .._convert import format_utc
-from .._datetimes import to_utc
 from .._errors import PayloadError
 from .._money import parse_money
+from .._window import OrderWindow
 from ..woo._convert import parse_woo_order
 from ..woo._models import (
     WooMeta,
@@ -321,20 +321,10 @@ class FakeWooCommerce(WooStore):
         """Every refund of the order, **oldest first** (by id; the REST list is newest first)."""
         return self._run("read_refunds", (order_id,), lambda: self.refunds(order_id))
 
-    def read_orders(
-        self,
-        *,
-        modified_after: datetime | None = None,
-        modified_before: datetime | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-    ) -> Iterator[WooOrder]:
-        """Orders in a window, oldest modification first, trash left out.
-
-        ``*_after`` bounds are inclusive, ``*_before`` exclusive (default: the end of the
-        current second); bounds must be aware (a naive one raises ``ConfigurationError``, as
-        the clients do). Orders modified in the same second come
-        in an arbitrary order (seeded by ``seed`` and the window, not by id), as
+    def read_orders(self, window: OrderWindow | None = None) -> Iterator[WooOrder]:
+        """The orders in ``window`` (default: every order until the end of the current
+        second), oldest modification first, trash left out. Orders modified in the same
+        second come in an arbitrary order (seeded by ``seed`` and the window, not by id), as
         WooCommerce returns them; with ``tie_order="id"``, by id.
 
         The iterator is **live**, as a read over HTTP is: it reads the store a page of
@@ -344,31 +334,22 @@ class FakeWooCommerce(WooStore):
         modified after the read began, with no ``modified_before``, is for the next
         read). Each version of an order comes once.
         """
-        args = (modified_after, modified_before, created_after, created_before)
-        names = ("modified_after", "modified_before", "created_after", "created_before")
-        # Checked before the call is logged, as a client refuses it before sending.
-        bounds = [None if a is None else to_utc(a, n) for a, n in zip(args, names, strict=True)]
+        window = window or OrderWindow()
 
         def pages() -> Iterator[WooOrder]:
-            lo_m, hi_m, lo_c, hi_c = bounds
-            if hi_m is None:  # like the client: up to the end of the current second
-                hi_m = self._stamper.now() + timedelta(seconds=1)
-            return self._pages(lo_m, hi_m, lo_c, hi_c)
+            # Like the client: up to the end of the current second by default.
+            end = window.modified_before or self._stamper.now() + timedelta(seconds=1)
+            return self._pages(attrs.evolve(window, modified_before=end))
 
-        return self._run("read_orders", args, pages)
+        return self._run("read_orders", (window,), pages)
 
-    def _pages(
-        self,
-        lo_m: datetime | None,
-        hi_m: datetime,
-        lo_c: datetime | None,
-        hi_c: datetime | None,
-    ) -> Iterator[WooOrder]:
-        """The live, paged read behind :meth:`read_orders` (bounds checked, end fixed)."""
-        window = "read_orders|" + "|".join(
-            "" if a is None else format_utc(a) for a in (lo_m, hi_m, lo_c, hi_c)
-        )
-        cursor, done = lo_m, set[int]()
+    def _pages(self, window: OrderWindow) -> Iterator[WooOrder]:
+        """The live, paged read behind :meth:`read_orders` (its end fixed)."""
+        w = window
+        bounds = (w.modified_after, w.modified_before, w.created_after, w.created_before)
+        seed = "read_orders|" + "|".join("" if a is None else format_utc(a) for a in bounds)
+        seed += "" if window.created_via is None else f"|{window.created_via}"
+        cursor, done = window.modified_after, set[int]()
         while True:
             with self._port_lock:  # a page is read as one request: never half-written
                 found = sorted(
@@ -376,13 +357,11 @@ class FakeWooCommerce(WooStore):
                         o
                         for o in self._orders.values()
                         if o.status not in (WooStatus.TRASH, WooStatus.AUTO_DRAFT)
+                        and window.contains(o.date_modified_gmt, o.date_created_gmt, o.created_via)
                         and (cursor is None or o.date_modified_gmt >= cursor)
-                        and o.date_modified_gmt < hi_m
-                        and (lo_c is None or o.date_created_gmt >= lo_c)
-                        and (hi_c is None or o.date_created_gmt < hi_c)
                         and not (o.date_modified_gmt == cursor and o.id in done)
                     ),
-                    key=lambda o: (o.date_modified_gmt, self._tie_key(window, o.id)),
+                    key=lambda o: (o.date_modified_gmt, self._tie_key(seed, o.id)),
                 )
             if not found:
                 return
@@ -424,35 +403,29 @@ class FakeWooCommerce(WooStore):
         return self._run("write_refund", logged, lambda: self._refund(order_id, body))
 
     def find_orders_by_meta(
-        self,
-        key: str,
-        value: str,
-        *,
-        created_after: datetime | None = None,
-        created_via: str | None = None,
+        self, key: str, value: str, window: OrderWindow | None = None
     ) -> list[WooOrder]:
-        """Orders (not trashed) with a ``meta_data`` entry ``key == value``, by id.
+        """The orders (not trashed) in ``window`` with a ``meta_data`` entry
+        ``key == value``, by id.
 
-        Values are compared as strings (WooCommerce stores meta as text).
-        ``created_after`` is inclusive; ``created_via``, when given, must match the
-        order's (the client lists by it, so an order created as another channel is not
-        found over HTTP either).
+        Values are compared as strings (WooCommerce stores meta as text). An order
+        created through another channel than the window's ``created_via`` is not found,
+        as over HTTP (the client lists by it).
         """
-
-        # Checked before the call is logged, as a client refuses it before sending.
-        after = None if created_after is None else to_utc(created_after, "created_after")
+        window = window or OrderWindow()
 
         def find() -> list[WooOrder]:
             return [
                 order
                 for order in (self._orders[k] for k in sorted(self._orders))
                 if order.status != WooStatus.TRASH
-                and (after is None or order.date_created_gmt >= after)
-                and (created_via is None or order.created_via == created_via)
+                and window.contains(
+                    order.date_modified_gmt, order.date_created_gmt, order.created_via
+                )
                 and any(m.key == key and str(m.value) == str(value) for m in order.meta_data)
             ]
 
-        return self._run("find_orders_by_meta", (key, value, created_after, created_via), find)
+        return self._run("find_orders_by_meta", (key, value, window), find)
 
     def find_product(self, sku: str) -> WooProduct | None:
         """The product whose SKU is exactly ``sku`` (any status), else ``None``.

@@ -24,6 +24,7 @@ from .._http._owned import OwnedClient
 from .._page_guard import PageGuard
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
+from .._window import OrderWindow
 from ._auth import AuthMode
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._fetch_threads import read_ahead, read_scan
@@ -416,7 +417,9 @@ class WooClient(WooCore, OwnedClient):
         since = self.lookup_since(created_after)
         if attempts < 1:
             raise ConfigurationError(f"attempts must be at least 1, got {attempts}")
-        found = self._find(reference_key, reference_value, since, via)
+        found = self._find(
+            reference_key, reference_value, OrderWindow(created_after=since, created_via=via)
+        )
         for created in range(1, attempts + 1):
             if found:
                 return found[0]
@@ -427,7 +430,11 @@ class WooClient(WooCore, OwnedClient):
                 unknown = exc
             for delay in settle.delays:  # a gateway's 504: the origin may commit later
                 self._sleep(delay)
-                found = self._find(reference_key, reference_value, since, via)
+                found = self._find(
+                    reference_key,
+                    reference_value,
+                    OrderWindow(created_after=since, created_via=via),
+                )
                 if found:
                     break
             else:
@@ -436,10 +443,8 @@ class WooClient(WooCore, OwnedClient):
                 raise unknown
         return found[0]
 
-    def _find(
-        self, key: str, value: str, created_after: datetime | None, created_via: str | None
-    ) -> list[WooOrder]:
-        filters = self.lookup_filters(created_after, created_via)
+    def _find(self, key: str, value: str, window: OrderWindow) -> list[WooOrder]:
+        filters = self.lookup_filters(window)
         ids: set[int] = set()
         for page in self._pages("orders", filters, self.raw_page):
             ids.update(self.matching_ids(page.items, key, value))
@@ -456,24 +461,18 @@ class WooClient(WooCore, OwnedClient):
 
     def read_orders(
         self,
-        *,
-        modified_after: datetime | None = None,
-        modified_before: datetime | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
+        window: OrderWindow | None = None,
     ) -> Iterator[WooOrder | Unreadable]:
-        """Orders modified in ``[modified_after, modified_before)`` (default: until now)
-        and created in ``[created_after, created_before)``, oldest change first, none
-        missed (see :meth:`iter_orders_modified`; no overlap is added here). An order
-        that does not parse comes as :class:`~hikewoo_core.Unreadable`: one bad
-        order never stops the read."""
-        optional_aware("modified_after", modified_after)
+        """The orders in ``window`` (default: every order until now), oldest change first,
+        none missed (see :meth:`iter_orders_modified`; no overlap is added here). An
+        order that does not parse comes as :class:`~hikewoo_core.Unreadable`: one bad
+        order never stops the read. ``created_via`` is sent as WooCommerce's filter of
+        that name (WooCommerce 9.9 and later)."""
+        window = window or OrderWindow()
         # Default: to the end of the current second (stamps are whole seconds).
-        end = (
-            require_aware("modified_before", modified_before) if modified_before else self.now_end()
-        )
-        created = self.created_window(created_after, created_before)
-        scan = self.scan_plan(modified_after, end, MAX_PER_PAGE, created)
+        end = window.modified_before or self.now_end()
+        filters = self.created_window(window)
+        scan = self.scan_plan(window.modified_after, end, MAX_PER_PAGE, filters)
         return self._scan(scan, self.order_page_tolerant)
 
     def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
@@ -487,23 +486,16 @@ class WooClient(WooCore, OwnedClient):
         return self.create_refund(order_id, body)
 
     def find_orders_by_meta(
-        self,
-        key: str,
-        value: str,
-        *,
-        created_after: datetime | None = None,
-        created_via: str | None = None,
+        self, key: str, value: str, window: OrderWindow | None = None
     ) -> list[WooOrder]:
-        """Orders whose ``meta_data`` has ``key == value`` (drafts and trash left out), by id.
+        """The orders in ``window`` whose ``meta_data`` has ``key == value`` (drafts and
+        trash left out), by id.
 
         WooCommerce cannot filter by meta (``search`` skips meta, ``meta_key`` is
-        ignored), so this lists orders created via ``created_via`` (default: the
-        client's own) since ``created_after`` with ``_fields`` trimmed to what matching
-        needs, matches locally, then reads the matches in full.
+        ignored), so this lists the window's orders with ``_fields`` trimmed to what
+        matching needs, matches locally, then reads the matches in full.
         """
-        optional_aware("created_after", created_after)
-        via = self.created_via if created_via is None else created_via
-        return self._find(key, value, created_after, via)
+        return self._find(key, value, window or OrderWindow())
 
     def find_product(self, sku: str) -> WooProduct | None:
         """The product whose SKU is exactly ``sku``, else ``None`` (``GET /products?sku=``).

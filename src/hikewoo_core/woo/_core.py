@@ -15,6 +15,7 @@ from .._page_guard import PageGuard
 from .._redact import scrubbing
 from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from .._unreadable import Unreadable
+from .._window import OrderWindow
 from ._auth import AuthMode, ParamValue
 from ._convert import (
     parse_woo_order,
@@ -230,14 +231,13 @@ class WooCore:
             out.setdefault("created_via", self.created_via)
         return out
 
-    def lookup_filters(
-        self, created_after: datetime | None, created_via: str | None
-    ) -> dict[str, Any]:
+    def lookup_filters(self, window: OrderWindow) -> dict[str, Any]:
         """List filters that narrow a search by meta (WooCommerce cannot filter on meta)."""
         return {
             "status": "any",
-            "created_via": created_via,
-            "after": inclusive_after(created_after),
+            **self.created_window(window),
+            "modified_after": inclusive_after(window.modified_after),
+            "modified_before": window.modified_before,
             "orderby": "id",
             "order": "asc",
             "per_page": MAX_PER_PAGE,
@@ -252,12 +252,13 @@ class WooCore:
         )
 
     @staticmethod
-    def created_window(after: datetime | None, before: datetime | None) -> dict[str, Any]:
-        """List filters for orders created in ``[after, before)`` (aware datetimes)."""
-        for name, value in (("created_after", after), ("created_before", before)):
-            if value is not None:
-                require_aware(name, value)
-        return {"after": inclusive_after(after), "before": before}
+    def created_window(window: OrderWindow) -> dict[str, Any]:
+        """List filters for the orders created in ``window`` (its bounds and channel)."""
+        return {
+            "after": inclusive_after(window.created_after),
+            "before": window.created_before,
+            "created_via": window.created_via,
+        }
 
     def lookup_since(self, created_after: datetime | None) -> datetime:
         """Where a lookup before a create starts (``lookup_window`` back by default)."""

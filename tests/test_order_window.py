@@ -1,0 +1,104 @@
+"""OrderWindow: which orders a read or a lookup covers, checked once where it is made,
+and honoured alike by the HTTP client and the fake."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from hikewoo_core import ConfigurationError, OrderWindow
+from hikewoo_core.testing import FakeClock, FakeWooCommerce
+from hikewoo_core.testing._woo_server import serve_woo
+
+from ._woo_loopback import FAST, KEY, SECRET, T0, Sleeps, body, wall
+
+NAIVE = datetime(2026, 1, 1)
+SECONDS_4 = timedelta(seconds=4)
+BOUNDS = ("modified_after", "modified_before", "created_after", "created_before")
+
+
+@pytest.mark.parametrize("name", BOUNDS)
+def test_a_naive_bound_is_refused_by_name_where_the_window_is_made(name: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{name} must be a timezone-aware"):
+        OrderWindow(**{name: NAIVE})
+
+
+@pytest.mark.parametrize("bad", ["", 7, b"hike"])
+def test_created_via_must_be_a_non_empty_string(bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="created_via"):
+        OrderWindow(created_via=bad)
+
+
+def test_after_bounds_are_inclusive_before_bounds_exclusive_and_the_channel_exact() -> None:
+    t = [T0 + timedelta(seconds=i) for i in range(4)]
+    window = OrderWindow(
+        modified_after=t[1], modified_before=t[3], created_after=t[0], created_before=t[2]
+    )
+    assert window.contains(t[1], t[0], "admin")
+    assert not window.contains(t[3], t[0], "admin")  # modified_before is exclusive
+    assert not window.contains(t[1], t[2], "admin")  # so is created_before
+    assert not window.contains(t[0], t[0], "admin")
+    hike_only = OrderWindow(created_via="hike")
+    assert hike_only.contains(t[0], t[0], "hike")
+    assert not hike_only.contains(t[0], t[0], "hike-pos")
+
+
+def test_bounds_in_another_zone_mean_the_same_instant() -> None:
+    paris = timezone(timedelta(hours=1))
+    window = OrderWindow(modified_after=T0.astimezone(paris))
+    assert window.contains(T0, T0, "admin")
+    assert not window.contains(T0 - timedelta(seconds=1), T0, "admin")
+
+
+def _store() -> tuple[FakeWooCommerce, list[int]]:
+    """Six orders a second apart, created through three channels, all with one meta."""
+    clock = FakeClock(T0)
+    fake = FakeWooCommerce(clock=clock)
+    ids = []
+    for i, via in enumerate(["hike", "admin", "hike", "checkout", "hike", "admin"]):
+        meta = [{"key": "_ref", "value": "R"}]
+        ids.append(fake.write_order(body(created_via=via, meta_data=meta)).id)
+        clock.set(T0 + timedelta(seconds=i + 1))
+    return fake, ids
+
+
+WINDOWS = [
+    OrderWindow(),
+    OrderWindow(created_via="hike"),
+    OrderWindow(modified_after=T0 + timedelta(seconds=2)),
+    OrderWindow(
+        modified_after=T0 + timedelta(seconds=1), modified_before=T0 + timedelta(seconds=4)
+    ),
+    OrderWindow(created_after=T0 + timedelta(seconds=1, microseconds=1)),
+    OrderWindow(created_before=T0 + timedelta(seconds=3), created_via="admin"),
+]
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=repr)
+def test_the_client_and_the_fake_read_and_look_up_the_same_orders(window: OrderWindow) -> None:
+    fake, _ = _store()
+    read_fake = sorted(o.id for o in fake.read_orders(window))
+    found_fake = [o.id for o in fake.find_orders_by_meta("_ref", "R", window)]
+    with (
+        serve_woo(fake, consumer_key=KEY, consumer_secret=SECRET, clock=wall) as url,
+        _client(url) as client,
+    ):
+        read_http = sorted(o.id for o in client.read_orders(window))
+        found_http = [o.id for o in client.find_orders_by_meta("_ref", "R", window)]
+    assert read_http == read_fake
+    assert found_http == found_fake == read_fake  # every order carries the meta
+
+
+def test_a_window_narrows_the_lookup_to_its_channel_and_times() -> None:
+    fake, ids = _store()
+    window = OrderWindow(created_after=T0 + timedelta(seconds=1), created_via="hike")
+    assert [o.id for o in fake.find_orders_by_meta("_ref", "R", window)] == [ids[2], ids[4]]
+    assert [o.id for o in fake.find_orders_by_meta("_ref", "R")] == ids  # any channel
+
+
+def _client(url: str) -> Any:
+    from hikewoo_core.woo import WooClient
+
+    return WooClient(url, KEY, SECRET, retry=FAST, sleep=Sleeps(), clock=wall)
