@@ -692,6 +692,62 @@ def test_rule_3_a_holder_fenced_out_while_it_looked_up_records_nothing() -> None
     assert w2.ledger.link_for_woo(oid2) is None
 
 
+def test_rule_3_a_holder_fenced_out_while_it_looked_up_does_not_bring_the_record_up_to_date() -> (
+    None
+):
+    """DESIGN 3 (leases: checked before every remote write): the dead attempt's sale is
+    found at an older status while the lease was taken over; the status write that would
+    bring it up to date is not sent (the new holder decides it), and nothing is recorded."""
+    w = make_world()
+    oid = w.order("processing")
+    first = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
+    left_pending(w, first)
+    created = w.hike.write_sale(first.draft)  # the dead attempt's write, parked
+    w.tick()
+    w.woo.set_status(oid, "completed")
+    now = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
+    token = w.ledger.acquire_lease("pair", "me", 5)
+    assert token is not None
+    keeper = LeaseKeeper(w.ledger, "me", 5, timer=lambda: w.clock.now().timestamp())
+    find = w.hike.find_sales_by_reference
+
+    def slow_find(external_reference: str, *, around: datetime | None = None) -> list[HikeSale]:
+        w.tick(10)
+        assert w.ledger.acquire_lease("pair", "other", 60) is not None
+        return find(external_reference, around=around)
+
+    w.hike.find_sales_by_reference = slow_find  # type: ignore[method-assign]
+    with pytest.raises(LeaseError):
+        executor(w).apply(now, Fence("pair", "me", token), keeper)
+    assert w.hike.call_count("write_sale_status") == 0
+    assert w.hike.sale(created.id).fulfilment_status == created.fulfilment_status
+    assert w.ledger.link_for_woo(oid) is None
+
+
+def test_rule_3_a_holder_fenced_out_while_it_looked_up_leaves_the_woo_order_as_found() -> None:
+    """The same for an order the dead attempt created at another status: its status is
+    not written once the lease was taken over during the lookup."""
+    w, _, write = hike_to_woo_world()
+    left_pending(w, write)
+    dead = w.woo.write_order({**write.body, "status": "processing"})
+    token = w.ledger.acquire_lease("pair", "me", 5)
+    assert token is not None
+    keeper = LeaseKeeper(w.ledger, "me", 5, timer=lambda: w.clock.now().timestamp())
+    find = w.woo.find_orders_by_meta
+
+    def slow_find(key: str, value: str, window: Any = None) -> Any:
+        w.tick(10)
+        assert w.ledger.acquire_lease("pair", "other", 60) is not None
+        return find(key, value, window)
+
+    w.woo.find_orders_by_meta = slow_find  # type: ignore[method-assign]
+    writes = w.woo.call_count("write_order")
+    with pytest.raises(LeaseError):
+        executor(w).apply(write, Fence("pair", "me", token), keeper)
+    assert w.woo.call_count("write_order") == writes
+    assert w.woo.read_order(dead.id).status == "processing"
+
+
 def test_rule_3_a_write_of_unknown_outcome_that_landed_is_adopted() -> None:
     """DESIGN 3 (a gateway's 504 while the origin commits): the sale shows up while the
     executor settles; it is adopted (reported as recovered), not created again."""

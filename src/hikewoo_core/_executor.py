@@ -126,8 +126,7 @@ class Executor:
         With ``fence`` (and the ``keeper`` that renews it), nothing is written or recorded
         once the lease was taken over: :class:`~hikewoo_core.LeaseError` is raised.
         """
-        if fence is not None and keeper is not None:
-            keeper.check(fence)
+        _check_lease(fence, keeper)
         if isinstance(write, RecordLink):
             self.ledger.save_link(write.link)
             return Applied(write, write.link.hike_sale_id)
@@ -154,7 +153,7 @@ class Executor:
             # have happened, or (if recent) may still land. Look before writing.
             found = self._settle(write, stored, fresh=self._recent(stored))
             if found is not None:
-                self._complete(write, self._catch_up(write, found), fence)
+                self._complete(write, self._catch_up(write, found, fence, keeper), fence)
                 log.info("recovered %s: the earlier write had happened", write.key)
                 return Applied(write, found[0], recovered=True)
             self._reattempt(write, payload, fence, keeper)
@@ -163,7 +162,7 @@ class Executor:
         except OutcomeUnknownError:
             found = self._settle(write, stored, fresh=True)
             if found is not None:
-                self._complete(write, self._catch_up(write, found), fence)
+                self._complete(write, self._catch_up(write, found, fence, keeper), fence)
                 return Applied(write, found[0], recovered=True)
             self._reattempt(write, payload, fence, keeper)
             outcome = self._perform(write)
@@ -192,8 +191,7 @@ class Executor:
     ) -> None:
         """Before a write is sent again: check the lease, and note the new attempt's time
         in the intent (a later executor must know this write may still land)."""
-        if fence is not None and keeper is not None:
-            keeper.check(fence)
+        _check_lease(fence, keeper)
         stamped = {**payload, "attempted_at": self.clock().isoformat()}
         self.ledger.reattempt_intent(write.key, stamped, fence=fence)
 
@@ -220,11 +218,14 @@ class Executor:
         log.info("%s: not found after settling %.2f s; writing it", write.key, self.settle.total)
         return None
 
-    def _catch_up(self, write: Write, found: _Outcome) -> _Outcome:
+    def _catch_up(
+        self, write: Write, found: _Outcome, fence: Fence | None, keeper: LeaseKeeper | None
+    ) -> _Outcome:
         """Bring a record found by lookup to the state the action wants now.
 
         The interrupted write may have created the record at an older status (the
-        order changed while the executor was down); adopt it, then update it.
+        order changed while the executor was down); adopt it, then update it, with the
+        lease checked first (the lookup may have outlasted it, and a new holder decides).
         """
         result_id, link, refund_link = found
         if isinstance(write, CreateHikeSale) and link is not None and result_id is not None:
@@ -234,6 +235,7 @@ class Executor:
                 draft.payment_status,
             ):
                 status = HikeStatus(draft.fulfilment_status, draft.payment_status)
+                _check_lease(fence, keeper)
                 sale = self.hike.write_sale_status(result_id, status, draft.payments)
                 link = attrs.evolve(
                     link,
@@ -244,6 +246,7 @@ class Executor:
         if isinstance(write, CreateWooOrder) and link is not None and result_id is not None:
             wanted = write.body.get("status")
             if wanted and link.woo_status != wanted:
+                _check_lease(fence, keeper)
                 order = self.woo.write_order({"status": wanted}, result_id)
                 link = attrs.evolve(
                     link, woo_status=str(order.status), woo_modified_gmt=order.date_modified_gmt
@@ -412,6 +415,13 @@ if hasattr(os, "register_at_fork"):  # POSIX
 
 _CREATES = (CreateHikeSale, CreateHikeRefundSale, CreateWooOrder, CreateWooRefund)
 _STATUS_UPDATES = (UpdateHikeSale, UpdateWooOrder)
+
+
+def _check_lease(fence: Fence | None, keeper: LeaseKeeper | None) -> None:
+    """Renew and check the lease before a remote write (:class:`LeaseError` once taken
+    over); nothing without a keeper."""
+    if fence is not None and keeper is not None:
+        keeper.check(fence)
 
 
 def _lookup_hints(write: Write) -> dict[str, str]:
