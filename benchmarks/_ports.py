@@ -19,16 +19,14 @@ from typing import Any
 
 from _orders import BASE, Renderer
 
-from hikewoo_core import OrderWindow, parse_woo_order
+from hikewoo_core import HikeStatus, OrderWindow, parse_woo_order
 from hikewoo_core.hike._models import (
-    FulfilmentStatus,
     HikeCustomer,
     HikePayment,
     HikeProduct,
     HikeRegisterClosure,
     HikeSale,
     HikeSaleDraft,
-    PaymentStatus,
 )
 from hikewoo_core.woo._models import WooOrder, WooRefund
 
@@ -115,11 +113,7 @@ class DiscardingHike:
         raise NotImplementedError
 
     def write_sale_status(
-        self,
-        sale_id: int,
-        fulfilment: FulfilmentStatus,
-        payment: PaymentStatus,
-        payments: Sequence[HikePayment] | None = None,
+        self, sale_id: int, status: HikeStatus, payments: Sequence[HikePayment] | None = None
     ) -> HikeSale:
         raise NotImplementedError
 

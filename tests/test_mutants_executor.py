@@ -891,3 +891,25 @@ def test_rule_3_an_order_write_naming_no_channel_is_looked_up_on_every_channel()
     left_pending(w, write)
     dead = w.woo.write_order({**write.body, "created_via": "hike"})
     assert executor(w).apply(write) == Applied(write, dead.id, recovered=True)
+
+
+def test_a_hike_port_still_taking_two_statuses_fails_loudly_instead_of_losing_payments() -> None:
+    """``write_sale_status(sale_id, status, payments=...)``: payments go by keyword, so a
+    port written for the old ``(sale_id, fulfilment, payment, payments=None)`` gets a
+    TypeError, not the payments in place of its payment status."""
+    w = make_world()
+    oid = w.order("processing")
+    w.syncer.sync_woo_order(oid)
+    w.tick()
+    w.woo.set_status(oid, "completed")
+    write = only(w.syncer.plan_woo_order(oid).writes, UpdateHikeSale)
+    got: list[Any] = []
+
+    def old_port(sale_id: int, fulfilment: Any, payment: Any, payments: Any = None) -> Any:
+        got.append((fulfilment, payment, payments))
+        raise AssertionError("called with the new arguments in the old places")
+
+    w.hike.write_sale_status = old_port  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="payment"):
+        executor(w).apply(write)
+    assert got == []

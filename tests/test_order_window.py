@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
+import httpx
 import pytest
 
 from hikewoo_core import ConfigurationError, OrderWindow
 from hikewoo_core.testing import FakeClock, FakeWooCommerce
 from hikewoo_core.testing._woo_server import serve_woo
+from hikewoo_core.woo import WooClient
 
-from ._woo_loopback import FAST, KEY, SECRET, T0, Sleeps, body, wall
+from ._woo_loopback import FAST, KEY, SECRET, T0, Sleeps, body, order_json, page_response, wall
 
 NAIVE = datetime(2026, 1, 1)
 SECONDS_4 = timedelta(seconds=4)
@@ -22,7 +25,7 @@ BOUNDS = ("modified_after", "modified_before", "created_after", "created_before"
 @pytest.mark.parametrize("name", BOUNDS)
 def test_a_naive_bound_is_refused_by_name_where_the_window_is_made(name: str) -> None:
     with pytest.raises(ConfigurationError, match=f"^{name} must be a timezone-aware"):
-        OrderWindow(**{name: NAIVE})
+        OrderWindow(**{name: NAIVE})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", ["", 7, b"hike"])
@@ -98,7 +101,50 @@ def test_a_window_narrows_the_lookup_to_its_channel_and_times() -> None:
     assert [o.id for o in fake.find_orders_by_meta("_ref", "R")] == ids  # any channel
 
 
-def _client(url: str) -> Any:
-    from hikewoo_core.woo import WooClient
-
+def _client(url: str) -> WooClient:
     return WooClient(url, KEY, SECRET, retry=FAST, sleep=Sleeps(), clock=wall)
+
+
+@pytest.mark.parametrize("method", ["read_orders", "find_orders_by_meta"])
+def test_anything_but_a_window_is_refused_by_the_client_and_the_fake(method: str) -> None:
+    """An old caller's datetime (or a dict) is a TypeError naming OrderWindow, before any
+    request; a falsy one is not read as "every order"."""
+    fake, _ = _store()
+    logged = len(fake.calls)
+    args: tuple[Any, ...] = ("_ref", "R") if method == "find_orders_by_meta" else ()
+    with _client("https://shop.test") as client:
+        for target in (fake, client):
+            for bad in (T0, {}, {"modified_after": T0}):
+                with pytest.raises(TypeError, match=f"^{method} takes an OrderWindow"):
+                    getattr(target, method)(*args, bad)
+    assert len(fake.calls) == logged  # refused before the call is logged
+
+
+def test_the_client_keeps_only_the_window_channel_where_the_store_ignores_the_filter() -> None:
+    """Stores before WooCommerce 9.9 ignore ``created_via``: the client checks each order."""
+    listing = [order_json(1, created_via="hike"), order_json(2, created_via="admin")]
+
+    def store_without_the_filter(request: httpx.Request) -> httpx.Response:
+        return page_response(listing, total=2, pages=1)
+
+    http = httpx.Client(transport=httpx.MockTransport(store_without_the_filter))
+    window = OrderWindow(modified_before=T0 + timedelta(hours=1), created_via="hike")
+    with http, WooClient("https://shop.test", KEY, SECRET, client=http, clock=wall) as client:
+        assert [o.id for o in client.read_orders(window)] == [1]
+        assert [o.id for o in client.read_orders(attrs.evolve(window, created_via=None))] == [1, 2]
+
+
+def test_a_create_body_with_an_empty_channel_is_looked_up_in_every_channel() -> None:
+    """``created_via: ""`` names no channel (it failed as an invalid window)."""
+    fake, _ = _store()
+    with (
+        serve_woo(fake, consumer_key=KEY, consumer_secret=SECRET, clock=wall) as url,
+        _client(url) as client,
+    ):
+        made = client.create_order_idempotent(
+            body(created_via=""), reference_key="_ref", reference_value="NEW"
+        )
+        again = client.create_order_idempotent(
+            body(created_via=""), reference_key="_ref", reference_value="NEW"
+        )
+    assert made.id == again.id

@@ -416,7 +416,7 @@ class _Run:
             created_before=self.partition.before,
             modified_after=self.position.second,
         )
-        orders = self.syncer.woo.read_orders(window)
+        orders = self.syncer.woo.read_orders(window=window)
         for order in orders:
             if self.stopping():
                 break

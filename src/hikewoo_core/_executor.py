@@ -236,7 +236,7 @@ class Executor:
             ):
                 status = HikeStatus(draft.fulfilment_status, draft.payment_status)
                 _check_lease(fence, keeper)
-                sale = self.hike.write_sale_status(result_id, status, draft.payments)
+                sale = self.hike.write_sale_status(result_id, status, payments=draft.payments)
                 link = attrs.evolve(
                     link,
                     hike_fulfilment=sale.fulfilment_status,
@@ -267,7 +267,9 @@ class Executor:
             return sale.id, self._sale_link(write, sale), None
         if isinstance(write, UpdateHikeSale):
             link = self._link_for_woo(write.woo_order_id)  # before the write, never after
-            sale = self.hike.write_sale_status(write.hike_sale_id, write.status, write.payments)
+            sale = self.hike.write_sale_status(
+                write.hike_sale_id, write.status, payments=write.payments
+            )
             link = attrs.evolve(
                 link,
                 woo_status=write.woo_status,
@@ -378,7 +380,9 @@ class Executor:
             window = OrderWindow(
                 created_after=since, created_via=via if isinstance(via, str) and via else None
             )
-            orders = self.woo.find_orders_by_meta(HIKE_SALE_META, str(write.hike_sale_id), window)
+            orders = self.woo.find_orders_by_meta(
+                HIKE_SALE_META, str(write.hike_sale_id), window=window
+            )
             if not orders:
                 return None
             order = min(orders, key=lambda o: o.id)

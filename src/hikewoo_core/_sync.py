@@ -386,9 +386,8 @@ class Syncer:
         try:
             if self.settings.direction.woo_to_hike:
                 start = self._cursor(WOO_CURSOR)
-                orders = self.woo.read_orders(
-                    OrderWindow(modified_after=start, modified_before=now)
-                )
+                window = OrderWindow(modified_after=start, modified_before=now)
+                orders = self.woo.read_orders(window=window)
                 report += self._batch(orders, self._woo_item, retry)
                 report += self._batch(retry.due("woo"), self._woo_again, retry)
                 self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
@@ -570,7 +569,8 @@ class Syncer:
         require_aware("before", before)
         inventory = self.settings.update_inventory if update_inventory is None else update_inventory
         report = SyncReport()
-        orders = self.woo.read_orders(OrderWindow(created_after=after, created_before=before))
+        window = OrderWindow(created_after=after, created_before=before)
+        orders = self.woo.read_orders(window=window)
         one = functools.partial(
             self.process_order, manual=True, update_inventory=inventory, dry_run=dry_run
         )

@@ -26,6 +26,19 @@ def _channel(_window: object, _attribute: attrs.Attribute[Any], value: Any) -> N
         raise ConfigurationError(f"created_via must be a non-empty string or None, got {value!r}")
 
 
+def order_window(window: object, method: str) -> OrderWindow:
+    """``window`` checked (an :class:`OrderWindow`, or ``None`` for every order):
+    anything else, such as an old caller's datetime, is a :class:`TypeError`."""
+    if window is None:
+        return OrderWindow()
+    if not isinstance(window, OrderWindow):
+        raise TypeError(
+            f"{method} takes an OrderWindow, e.g. {method}(OrderWindow(modified_after=...)), "
+            f"got {type(window).__name__}"
+        )
+    return window
+
+
 @attrs.frozen(kw_only=True)
 class OrderWindow:
     """The WooCommerce orders modified in ``[modified_after, modified_before)`` and

@@ -14,7 +14,7 @@ import attrs
 from .._convert import format_utc
 from .._errors import PayloadError
 from .._money import parse_money
-from .._window import OrderWindow
+from .._window import OrderWindow, order_window
 from ..woo._convert import parse_woo_order
 from ..woo._models import (
     WooMeta,
@@ -334,7 +334,7 @@ class FakeWooCommerce(WooStore):
         modified after the read began, with no ``modified_before``, is for the next
         read). Each version of an order comes once.
         """
-        window = window or OrderWindow()
+        window = order_window(window, "read_orders")
 
         def pages() -> Iterator[WooOrder]:
             # Like the client: up to the end of the current second by default.
@@ -412,7 +412,7 @@ class FakeWooCommerce(WooStore):
         created through another channel than the window's ``created_via`` is not found,
         as over HTTP (the client lists by it).
         """
-        window = window or OrderWindow()
+        window = order_window(window, "find_orders_by_meta")
 
         def find() -> list[WooOrder]:
             return [

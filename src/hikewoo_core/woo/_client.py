@@ -24,7 +24,7 @@ from .._http._owned import OwnedClient
 from .._page_guard import PageGuard
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
-from .._window import OrderWindow
+from .._window import OrderWindow, order_window
 from ._auth import AuthMode
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._fetch_threads import read_ahead, read_scan
@@ -113,8 +113,9 @@ class WooClient(WooCore, OwnedClient):
             :meth:`iter_orders` and :meth:`iter_order_fields` read pages ahead on up to
             this many threads sharing one connection pool.
         loads: Decodes JSON (default :func:`json.loads`; ``orjson.loads`` fits).
-        created_via: The channel orders are created as, which narrows lookups by
-            meta (default ``"hike"``; ``None``: not set).
+        created_via: The channel orders are created as, which narrows
+            :meth:`create_order_idempotent`'s lookup (default ``"hike"``; ``None``: not
+            set).
         lookup_window: How far back :meth:`create_order_idempotent` looks for an order
             carrying its reference (default one day).
         delete_failed_drafts: Delete (``force=true``) the ``checkout-draft`` order a
@@ -413,7 +414,8 @@ class WooClient(WooCore, OwnedClient):
         """
         optional_aware("created_after", created_after)
         payload = self.with_reference(body, reference_key, reference_value)
-        via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
+        via = payload.get("created_via")
+        via = via if isinstance(via, str) and via else None  # "" is no channel
         since = self.lookup_since(created_after)
         if attempts < 1:
             raise ConfigurationError(f"attempts must be at least 1, got {attempts}")
@@ -467,13 +469,15 @@ class WooClient(WooCore, OwnedClient):
         none missed (see :meth:`iter_orders_modified`; no overlap is added here). An
         order that does not parse comes as :class:`~hikewoo_core.Unreadable`: one bad
         order never stops the read. ``created_via`` is sent as WooCommerce's filter of
-        that name (WooCommerce 9.9 and later)."""
-        window = window or OrderWindow()
+        that name and checked on each order too (stores before WooCommerce 9.9 ignore
+        the filter)."""
+        window = order_window(window, "read_orders")
         # Default: to the end of the current second (stamps are whole seconds).
         end = window.modified_before or self.now_end()
         filters = self.created_window(window)
         scan = self.scan_plan(window.modified_after, end, MAX_PER_PAGE, filters)
-        return self._scan(scan, self.order_page_tolerant)
+        orders = self._scan(scan, self.order_page_tolerant)
+        return orders if window.created_via is None else _through(orders, window.created_via)
 
     def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create (``order_id`` None) or update an order."""
@@ -495,7 +499,7 @@ class WooClient(WooCore, OwnedClient):
         ignored), so this lists the window's orders with ``_fields`` trimmed to what
         matching needs, matches locally, then reads the matches in full.
         """
-        return self._find(key, value, window or OrderWindow())
+        return self._find(key, value, order_window(window, "find_orders_by_meta"))
 
     def find_product(self, sku: str) -> WooProduct | None:
         """The product whose SKU is exactly ``sku``, else ``None`` (``GET /products?sku=``).
@@ -509,3 +513,13 @@ class WooClient(WooCore, OwnedClient):
         for page in self._pages("products", self.product_filters(sku), self.product_page):
             found = found or self.exact_product(page.items, sku)  # read to the end: few pages
         return found
+
+
+def _through(
+    orders: Iterator[WooOrder | Unreadable], created_via: str
+) -> Iterator[WooOrder | Unreadable]:
+    """The orders created through ``created_via`` (an unreadable one passes: the caller
+    decides), for stores that ignore the filter."""
+    for order in orders:
+        if isinstance(order, Unreadable) or order.created_via == created_via:
+            yield order

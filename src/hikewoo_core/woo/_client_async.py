@@ -34,7 +34,7 @@ from .._http._owned import OwnedAsyncClient
 from .._page_guard import PageGuard
 from .._retry import DEFAULT_SETTLE_POLICY, RetryPolicy, SettlePolicy
 from .._unreadable import Unreadable
-from .._window import OrderWindow
+from .._window import OrderWindow, order_window
 from ._auth import AuthMode
 from ._core import LOOKUP_MARGIN, WooCore, draft_order_id
 from ._fetch_tasks import read_ahead, read_scan
@@ -123,8 +123,9 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
             :meth:`iter_orders` and :meth:`iter_order_fields` read pages ahead on up to
             this many asyncio tasks sharing one connection pool.
         loads: Decodes JSON (default :func:`json.loads`; ``orjson.loads`` fits).
-        created_via: The channel orders are created as, which narrows lookups by
-            meta (default ``"hike"``; ``None``: not set).
+        created_via: The channel orders are created as, which narrows
+            :meth:`create_order_idempotent`'s lookup (default ``"hike"``; ``None``: not
+            set).
         lookup_window: How far back :meth:`create_order_idempotent` looks for an order
             carrying its reference (default one day).
         delete_failed_drafts: Delete (``force=true``) the ``checkout-draft`` order a
@@ -424,7 +425,8 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         """
         optional_aware("created_after", created_after)
         payload = self.with_reference(body, reference_key, reference_value)
-        via = payload.get("created_via") if isinstance(payload.get("created_via"), str) else None
+        via = payload.get("created_via")
+        via = via if isinstance(via, str) and via else None  # "" is no channel
         since = self.lookup_since(created_after)
         if attempts < 1:
             raise ConfigurationError(f"attempts must be at least 1, got {attempts}")
@@ -478,13 +480,15 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         none missed (see :meth:`iter_orders_modified`; no overlap is added here). An
         order that does not parse comes as :class:`~hikewoo_core.Unreadable`: one bad
         order never stops the read. ``created_via`` is sent as WooCommerce's filter of
-        that name (WooCommerce 9.9 and later)."""
-        window = window or OrderWindow()
+        that name and checked on each order too (stores before WooCommerce 9.9 ignore
+        the filter)."""
+        window = order_window(window, "read_orders")
         # Default: to the end of the current second (stamps are whole seconds).
         end = window.modified_before or self.now_end()
         filters = self.created_window(window)
         scan = self.scan_plan(window.modified_after, end, MAX_PER_PAGE, filters)
-        return self._scan(scan, self.order_page_tolerant)
+        orders = self._scan(scan, self.order_page_tolerant)
+        return orders if window.created_via is None else _through(orders, window.created_via)
 
     async def write_order(self, body: Mapping[str, Any], order_id: int | None = None) -> WooOrder:
         """Create (``order_id`` None) or update an order."""
@@ -506,7 +510,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         ignored), so this lists the window's orders with ``_fields`` trimmed to what
         matching needs, matches locally, then reads the matches in full.
         """
-        return await self._find(key, value, window or OrderWindow())
+        return await self._find(key, value, order_window(window, "find_orders_by_meta"))
 
     async def find_product(self, sku: str) -> WooProduct | None:
         """The product whose SKU is exactly ``sku``, else ``None`` (``GET /products?sku=``).
@@ -520,3 +524,13 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         async for page in self._pages("products", self.product_filters(sku), self.product_page):
             found = found or self.exact_product(page.items, sku)  # read to the end: few pages
         return found
+
+
+async def _through(
+    orders: AsyncIterator[WooOrder | Unreadable], created_via: str
+) -> AsyncIterator[WooOrder | Unreadable]:
+    """The orders created through ``created_via`` (an unreadable one passes: the caller
+    decides), for stores that ignore the filter."""
+    async for order in orders:
+        if isinstance(order, Unreadable) or order.created_via == created_via:
+            yield order
