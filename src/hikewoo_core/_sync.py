@@ -4,7 +4,8 @@ Entry points:
 
 - :meth:`Syncer.sync_woo_order`: one WooCommerce order (a webhook, or "sync now");
 - :meth:`Syncer.sync_hike_sale`: one Hike sale (the "end of transaction" hook);
-- :meth:`Syncer.sync_changes`: everything changed on either side since the last run;
+- :meth:`Syncer.sync_changes`: everything changed on either side since the last run
+  (run by ``_incremental.IncrementalRun``);
 - :meth:`Syncer.historical_sync`: a manual sync of a date range, dry-run by default,
   showing the stock impact before anything is written;
 - :meth:`Syncer.set_serial_numbers`: enter serial numbers, under Hike's rules.
@@ -22,26 +23,18 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import attrs
 
 from ._backfill import BackfillReport, Partition, Progress, RunOptions, run_backfill
 from ._backfill_pool import DEFAULT_CONCURRENCY, run_concurrently
 from ._datetimes import checked_clock, require_aware, utc_now
-from ._errors import ApiError, UnsupportedProductError, describe
+from ._errors import ApiError, UnsupportedProductError
 from ._executor import Applied, Executor
+from ._incremental import IncrementalRun, batch
 from ._leases import LeaseKeeper
-from ._pending import (
-    RETRY_CHECKPOINT,
-    UNSETTLED_CHECKPOINT,
-    Again,
-    Retry,
-    Unsettled,
-    record_key,
-    subject_of,
-)
-from ._plan import CreateHikeSale, CreateWooRefund, Plan, Reject, UpdateWooOrder, stock_impact
+from ._pending import RETRY_CHECKPOINT, UNSETTLED_CHECKPOINT
+from ._plan import CreateHikeSale, Plan, Reject, stock_impact
 from ._planner import (
     HikeSaleState,
     WooOrderState,
@@ -49,7 +42,7 @@ from ._planner import (
     plan_woo_order,
     woo_fingerprint,
 )
-from ._ports import Fence, HikePort, LedgerPort, Unreadable, WooPort
+from ._ports import Fence, HikePort, LedgerPort, WooPort
 from ._reports import Failure, SyncReport, WebhookResult
 from ._retry import DEFAULT_SETTLE_POLICY, SettlePolicy
 from ._serials import check_serial_entry
@@ -68,15 +61,10 @@ __all__ = [
     "WebhookResult",
 ]
 
-T = TypeVar("T")
-
 log = logging.getLogger("hikewoo_core.sync")
 
 #: Hike statuses a new sale may sync in (its SKUs are resolved to WooCommerce products).
 _MAY_BECOME_ORDER = frozenset({FulfilmentStatus.COMPLETED, FulfilmentStatus.ON_ACCOUNT})
-
-WOO_CURSOR = "woo.modified_before"
-HIKE_CURSOR = "hike.modified_before"
 
 
 class Syncer:
@@ -378,178 +366,7 @@ class Syncer:
         again by id on every run, until they settle or ``settings.unsettled_horizon``
         has passed.
         """
-        # A closed window ending just after the current second (both systems stamp whole
-        # seconds); anything changed later in that second is re-read through the overlap.
-        now = self.clock().replace(microsecond=0) + timedelta(seconds=1)
-        report = SyncReport()
-        retry = Retry(self.ledger.get_checkpoint(RETRY_CHECKPOINT))
-        try:
-            if self.settings.direction.woo_to_hike:
-                start = self._cursor(WOO_CURSOR)
-                window = OrderWindow(modified_after=start, modified_before=now)
-                orders = self.woo.read_orders(window=window)
-                report += self._batch(orders, self._woo_item, retry)
-                report += self._batch(retry.due("woo"), self._woo_again, retry)
-                self.ledger.set_cursor(WOO_CURSOR, now.isoformat())
-            if self.settings.direction.hike_to_woo:
-                report += self._sync_hike_changes(now, retry)
-        finally:
-            # Even when reading a window fails half-way (the Hike side after the
-            # WooCommerce side moved its cursor), the failures seen so far are kept.
-            retry.save(self.ledger)
-        return report
-
-    def _sync_hike_changes(self, now: datetime, retry: Retry) -> SyncReport:
-        start = self._cursor(HIKE_CURSOR)
-        unsettled = Unsettled(
-            self.ledger.get_checkpoint(UNSETTLED_CHECKPOINT),
-            self.clock(),
-            self.settings.unsettled_horizon,
-        )
-        seen: set[int] = set()
-
-        def one(sale: HikeSale, *, reread: bool = False) -> SyncReport | None:
-            seen.add(sale.id)
-            unsettled.observe(sale, reread=reread)
-            return self._hike_item(sale)
-
-        def again(item: Again) -> SyncReport | None:
-            sale = self._read_sale(item.id)
-            if sale is None:
-                unsettled.forget(item.id)
-                return None
-            return one(sale, reread=True)
-
-        listed = list(self.hike.read_sales(modified_after=start, modified_before=now))
-        sales = sorted(
-            (s for s in listed if isinstance(s, HikeSale)),
-            key=lambda s: (s.refund_of is not None, s.modified_at or now, s.id),
-        )
-        unreadable = [s for s in listed if isinstance(s, Unreadable)]
-        items: list[HikeSale | Unreadable] = [*unreadable, *sales]
-        report = self._batch(items, one, retry)
-        report += self._batch(retry.due("hike"), again, retry)
-        watched = [item for item in unsettled.due() if item.id not in seen]
-        report += self._batch(watched, again, retry)
-        self.ledger.set_cursor(HIKE_CURSOR, now.isoformat())
-        unsettled.save(self.ledger)
-        if self.settings.direction.woo_to_hike:
-            report += self._follow_up(report, retry=retry)
-        return report
-
-    def _follow_up(
-        self, report: SyncReport, rounds: int = 3, *, retry: Retry | None = None
-    ) -> SyncReport:
-        """Re-plan WooCommerce orders that Hike-side writes just changed.
-
-        A refund written to WooCommerce can flip the order to ``refunded`` (WooCommerce
-        does that when refunds reach the total); that change must flow back to Hike's
-        sale in the same run, so one ``sync_changes`` converges.
-        """
-        total = SyncReport()
-        for _ in range(rounds):
-            touched = sorted(
-                {
-                    a.action.woo_order_id
-                    for a in report.applied
-                    if isinstance(a.action, (CreateWooRefund, UpdateWooOrder))
-                }
-            )
-            if not touched:
-                break
-            again = [Again("woo", i) for i in touched]
-            report = self._batch(again, self._woo_again, retry)
-            total += report
-        return total
-
-    def _cursor(self, name: str) -> datetime:
-        value = self.ledger.get_cursor(name)
-        if value is None:
-            return self.activated_at - self.overlap
-        return datetime.fromisoformat(value) - self.overlap
-
-    def _woo_item(self, order: WooOrder) -> SyncReport | None:
-        link = self.ledger.link_for_woo(order.id)
-        if link is not None and link.woo_fingerprint == woo_fingerprint(order):
-            # Already processed as it is now. Not the modification time: WooCommerce
-            # stamps whole seconds, so a change within the second keeps the stamp.
-            return None
-        return self.process_order(order)
-
-    def _hike_item(self, sale: HikeSale) -> SyncReport | None:
-        if sale.refund_of is not None:
-            if self.ledger.refund_link_for_hike(sale.id) is not None:
-                return None  # a refund sale syncs once, ever
-        else:
-            link = self.ledger.link_for_hike(sale.id)
-            if link is not None and (link.hike_fulfilment, link.hike_payment) == (
-                sale.fulfilment_status,
-                sale.payment_status,
-            ):
-                # The statuses are all the planner reads of a linked sale (equal
-                # modification times do not mean equal statuses).
-                return None
-        return self._sync_sale(sale)
-
-    def _woo_again(self, again: Again) -> SyncReport | None:
-        """Read one WooCommerce order by id and sync it (a retry or a follow-up)."""
-        try:
-            order = self.woo.read_order(again.id)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-            log.warning("WooCommerce order %d is gone; no longer retried", again.id)
-            return None
-        return self._woo_item(order)
-
-    def _read_sale(self, sale_id: int) -> HikeSale | None:
-        """One Hike sale by id; ``None`` (logged) when Hike no longer has it."""
-        try:
-            return self.hike.read_sale(sale_id)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-            log.warning("Hike sale %d is gone; no longer read again", sale_id)
-            return None
-
-    def _batch(
-        self,
-        items: Iterable[T | Unreadable],
-        one: Callable[[T], SyncReport | None],
-        retry: Retry | None = None,
-    ) -> SyncReport:
-        report = SyncReport()
-        for item in items:
-            if isinstance(item, Unreadable):  # a listed record that does not parse
-                report += self._unreadable(item, retry)
-                continue
-            try:
-                result = one(item)
-            except Exception as exc:  # one bad record never stops a run  # noqa: BLE001
-                subject = subject_of(item)
-                reason = describe(exc)
-                log.warning("sync of %s failed: %s", subject, reason)
-                side, record_id = record_key(item) or ("", None)
-                failure = Failure(subject, reason, type(exc).__name__, side, record_id)
-                report += SyncReport(failures=(failure,))
-                if retry is not None:
-                    retry.failed(item)
-                continue
-            if retry is not None:
-                retry.done(item)
-            if result is not None:
-                report += result
-        return report
-
-    @staticmethod
-    def _unreadable(item: Unreadable, retry: Retry | None) -> SyncReport:
-        """Report a listed record that does not parse; keep it for retry (by id)."""
-        reason = describe(item.error)
-        log.warning("%s: %s", item, reason)
-        failure = Failure(str(item), reason, type(item.error).__name__, item.side, item.id)
-        if retry is not None and item.id is not None:
-            retry.failed(Again(item.side, item.id))
-        return SyncReport(failures=(failure,))
+        return IncrementalRun(self).run()
 
     def historical_sync(
         self,
@@ -574,7 +391,7 @@ class Syncer:
         one = functools.partial(
             self.process_order, manual=True, update_inventory=inventory, dry_run=dry_run
         )
-        report += self._batch(orders, one)
+        report += batch(orders, one)
         impact = stock_impact(report.plan.actions, inventory, self.tracked_products())
         plan = attrs.evolve(report.plan, stock_impact=impact)
         return attrs.evolve(report, plan=plan, dry_run=dry_run)
