@@ -32,6 +32,8 @@ __all__ = ["FakeWooCommerce"]
 #: Orders ``read_orders`` takes from the store at a time (WooCommerce's largest page).
 _PAGE = 100
 _ITEM_LISTS = ("line_items", "shipping_lines", "fee_lines", "tax_lines", "coupon_lines")
+#: Statuses that mean no order was created (the clients' lookups leave them out too).
+_NOT_CREATED = frozenset({WooStatus.TRASH, WooStatus.CHECKOUT_DRAFT, WooStatus.AUTO_DRAFT})
 
 
 class FakeWooCommerce(WooStore):
@@ -348,7 +350,7 @@ class FakeWooCommerce(WooStore):
         w = window
         bounds = (w.modified_after, w.modified_before, w.created_after, w.created_before)
         seed = "read_orders|" + "|".join("" if a is None else format_utc(a) for a in bounds)
-        seed += "" if window.created_via is None else f"|{window.created_via}"
+        seed += "" if w.created_via is None else f"|{w.created_via}"
         cursor, done = window.modified_after, set[int]()
         while True:
             with self._port_lock:  # a page is read as one request: never half-written
@@ -405,8 +407,9 @@ class FakeWooCommerce(WooStore):
     def find_orders_by_meta(
         self, key: str, value: str, window: OrderWindow | None = None
     ) -> list[WooOrder]:
-        """The orders (not trashed) in ``window`` with a ``meta_data`` entry
-        ``key == value``, by id.
+        """The orders in ``window`` with a ``meta_data`` entry ``key == value``, by id;
+        drafts and trash left out, as the clients leave them (a draft left by a failed
+        create carries the reference but is no order).
 
         Values are compared as strings (WooCommerce stores meta as text). An order
         created through another channel than the window's ``created_via`` is not found,
@@ -418,7 +421,7 @@ class FakeWooCommerce(WooStore):
             return [
                 order
                 for order in (self._orders[k] for k in sorted(self._orders))
-                if order.status != WooStatus.TRASH
+                if order.status not in _NOT_CREATED
                 and window.contains(
                     order.date_modified_gmt, order.date_created_gmt, order.created_via
                 )
