@@ -80,8 +80,30 @@ async def read_scan(
     fetch: Callable[[Mapping[str, Any]], Awaitable[Page[Item]]], scan: ModifiedScan[Item]
 ) -> AsyncGenerator[Item, None]:
     """The items of ``scan`` (see :class:`~hikewoo_core.woo._paging.ModifiedScan`), each
-    page fetched by ``fetch`` (its query) in turn."""
-    while (query := scan.query()) is not None:
-        page = await fetch(query)
-        for item in scan.feed(page):
-            yield item
+    page fetched by ``fetch`` (its query) on a task while the previous one is used.
+
+    The next query is known as soon as a page is fed, before its orders are consumed:
+    it is fetched while the caller works on this page's orders, as the threads backend
+    does. Leaving early cancels the fetch in flight.
+    """
+    query = scan.query()
+    pending = None if query is None else asyncio.ensure_future(fetch(query))
+    try:
+        while pending is not None:
+            fresh = scan.feed(await pending)
+            query = scan.query()
+            pending = None if query is None else asyncio.ensure_future(fetch(query))
+            for item in fresh:
+                yield item
+    finally:
+        if pending is not None:
+            _drop(pending)
+
+
+def _drop(task: asyncio.Future[Any]) -> None:
+    """Cancel a fetch nobody will read; a failure it already had is not logged as lost."""
+    if task.done():
+        if not task.cancelled():
+            task.exception()
+    else:
+        task.cancel()
