@@ -913,3 +913,53 @@ def test_a_hike_port_still_taking_two_statuses_fails_loudly_instead_of_losing_pa
     with pytest.raises(TypeError, match="payment"):
         executor(w).apply(write)
     assert got == []
+
+
+def test_rule_3_an_order_made_in_another_channel_is_not_adopted_as_the_writes() -> None:
+    """DESIGN 3 (look before writing again): the lookup is narrowed to the channel the
+    create names (``created_via``); an order carrying the same sale id made by hand in
+    the admin, in the same hours, is not taken for the dead attempt's order."""
+    w, sale_id, write = hike_to_woo_world()
+    meta = [{"key": "_hike_sale_id", "value": str(sale_id)}]
+    left_pending(w, write)
+    by_hand = w.woo.add_order(
+        {"status": "processing", "created_via": "admin", "meta_data": meta, "line_items": []}
+    )
+    w.tick(60)
+    applied = executor(w).apply(write)
+    assert applied is not None
+    assert not applied.recovered
+    assert applied.result_id != by_hand
+    assert w.woo.read_order(by_hand).status == "processing"
+
+
+def test_rule_3_a_holder_fenced_out_while_it_settled_an_unknown_write_does_not_update_it() -> None:
+    """DESIGN 3 (leases): the record found after a write of unknown outcome, at an older
+    status, is not brought up to date once the lease was taken over while settling."""
+    w = make_world()
+    oid = w.order("processing")
+    first = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
+    w.hike.fail_next("write_sale", OutcomeUnknownError("HTTP 504", attempts=1), commit_after=3.5)
+    with pytest.raises(OutcomeUnknownError):
+        w.hike.write_sale(first.draft)  # the earlier attempt's write: it lands 3.5 s later
+    left_pending(w, first, ago=0.5)
+    w.woo.set_status(oid, "completed")
+    now = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
+    w.hike.fail_next("write_sale", OutcomeUnknownError("HTTP 504", attempts=1), commit_after=600)
+    token = w.ledger.acquire_lease("pair", "me", 5)
+    assert token is not None
+    keeper = LeaseKeeper(w.ledger, "me", 5, timer=lambda: w.clock.now().timestamp())
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        w.tick(seconds)
+        if len(waits) == 3:  # settling after our own write: the lease is taken over
+            w.tick(10)
+            assert w.ledger.acquire_lease("pair", "other", 60) is not None
+
+    with pytest.raises(LeaseError):
+        executor(w, sleep).apply(now, Fence("pair", "me", token), keeper)
+    assert waits == [1.0, 2.0, 1.0]
+    assert w.hike.call_count("write_sale_status") == 0
+    assert [s.fulfilment_status for s in w.hike.sales()] == [first.draft.fulfilment_status]
