@@ -190,6 +190,9 @@ def batch(
     one: Callable[[T], SyncReport | None],
     retry: Retry | None = None,
 ) -> SyncReport:
+    """Sync each item with ``one``, reporting a failure (or an unreadable item) and going
+    on with the rest; with ``retry``, failures are kept for the next run and successes
+    forgotten."""
     report = SyncReport()
     for item in items:
         if isinstance(item, Unreadable):  # a listed record that does not parse
