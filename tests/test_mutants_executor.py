@@ -800,10 +800,9 @@ def test_rule_3_a_holder_fenced_out_while_it_settled_does_not_write_again() -> N
     assert w.hike.sales() == []
 
 
-def test_rule_3_a_record_found_after_an_unknown_outcome_is_brought_to_the_status_wanted() -> None:
-    """DESIGN 3: after a write of unknown outcome, the record found may be an earlier
-    attempt's, made at an older status and landed late (no lease kept it out); it is
-    adopted and brought to the status wanted now."""
+def late_earlier_attempt() -> tuple[World, int, CreateHikeSale, CreateHikeSale]:
+    """An order whose earlier attempt's sale (parked) lands 3.5 s late, then completed:
+    the create wanted now, whose own write will have an unknown outcome."""
     w = make_world()
     oid = w.order("processing")
     first = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
@@ -814,6 +813,14 @@ def test_rule_3_a_record_found_after_an_unknown_outcome_is_brought_to_the_status
     w.woo.set_status(oid, "completed")
     now = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
     w.hike.fail_next("write_sale", OutcomeUnknownError("HTTP 504", attempts=1), commit_after=600)
+    return w, oid, first, now
+
+
+def test_rule_3_a_record_found_after_an_unknown_outcome_is_brought_to_the_status_wanted() -> None:
+    """DESIGN 3: after a write of unknown outcome, the record found may be an earlier
+    attempt's, made at an older status and landed late (no lease kept it out); it is
+    adopted and brought to the status wanted now."""
+    w, oid, _, now = late_earlier_attempt()
     sleep = Recorder(w)
     applied = executor(w, sleep).apply(now)
     assert sleep.waits == [1.0, 2.0, 1.0]  # not landed after settling; landed after ours
@@ -936,16 +943,7 @@ def test_rule_3_an_order_made_in_another_channel_is_not_adopted_as_the_writes() 
 def test_rule_3_a_holder_fenced_out_while_it_settled_an_unknown_write_does_not_update_it() -> None:
     """DESIGN 3 (leases): the record found after a write of unknown outcome, at an older
     status, is not brought up to date once the lease was taken over while settling."""
-    w = make_world()
-    oid = w.order("processing")
-    first = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
-    w.hike.fail_next("write_sale", OutcomeUnknownError("HTTP 504", attempts=1), commit_after=3.5)
-    with pytest.raises(OutcomeUnknownError):
-        w.hike.write_sale(first.draft)  # the earlier attempt's write: it lands 3.5 s later
-    left_pending(w, first, ago=0.5)
-    w.woo.set_status(oid, "completed")
-    now = only(w.syncer.plan_woo_order(oid).writes, CreateHikeSale)
-    w.hike.fail_next("write_sale", OutcomeUnknownError("HTTP 504", attempts=1), commit_after=600)
+    w, _, first, now = late_earlier_attempt()
     token = w.ledger.acquire_lease("pair", "me", 5)
     assert token is not None
     keeper = LeaseKeeper(w.ledger, "me", 5, timer=lambda: w.clock.now().timestamp())
