@@ -127,9 +127,16 @@ def test_anything_but_a_window_is_refused_by_the_client_and_the_fake(method: str
 
 def test_the_client_keeps_only_the_window_channel_where_the_store_ignores_the_filter() -> None:
     """Stores before WooCommerce 9.9 ignore ``created_via``: the client checks each order."""
-    listing = [order_json(1, created_via="hike"), order_json(2, created_via="admin")]
+    meta = [{"key": "_ref", "value": "R"}]
+    listing = [
+        order_json(1, created_via="hike", meta_data=meta),
+        order_json(2, created_via="admin", meta_data=meta),
+    ]
 
     def store_without_the_filter(request: httpx.Request) -> httpx.Response:
+        order_id = request.url.path.rsplit("/", 1)[-1]
+        if order_id.isdigit():  # a match read in full
+            return httpx.Response(200, json=listing[int(order_id) - 1])
         return page_response(listing, total=2, pages=1)
 
     http = httpx.Client(transport=httpx.MockTransport(store_without_the_filter))
@@ -137,6 +144,9 @@ def test_the_client_keeps_only_the_window_channel_where_the_store_ignores_the_fi
     with http, WooClient("https://shop.test", KEY, SECRET, client=http, clock=wall) as client:
         assert [o.id for o in client.read_orders(window)] == [1]
         assert [o.id for o in client.read_orders(attrs.evolve(window, created_via=None))] == [1, 2]
+        assert [o.id for o in client.find_orders_by_meta("_ref", "R", window)] == [1]
+        any_channel = attrs.evolve(window, created_via=None)
+        assert [o.id for o in client.find_orders_by_meta("_ref", "R", any_channel)] == [1, 2]
 
 
 def test_a_create_body_with_an_empty_channel_is_looked_up_in_every_channel() -> None:

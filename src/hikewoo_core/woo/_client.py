@@ -449,7 +449,7 @@ class WooClient(WooCore, OwnedClient):
         filters = self.lookup_filters(window)
         ids: set[int] = set()
         for page in self._pages("orders", filters, self.raw_page):
-            ids.update(self.matching_ids(page.items, key, value))
+            ids.update(self.matching_ids(page.items, key, value, window))
         return [self.get_order(order_id) for order_id in sorted(ids)]
 
     # --- WooPort ------------------------------------------------------------------------

@@ -460,7 +460,7 @@ class AsyncWooClient(WooCore, OwnedAsyncClient):
         filters = self.lookup_filters(window)
         ids: set[int] = set()
         async for page in self._pages("orders", filters, self.raw_page):
-            ids.update(self.matching_ids(page.items, key, value))
+            ids.update(self.matching_ids(page.items, key, value, window))
         return [await self.get_order(order_id) for order_id in sorted(ids)]
 
     # --- WooPort ------------------------------------------------------------------------

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: Fields asked for when searching orders by meta (a page is ~50x smaller than full orders).
-LOOKUP_FIELDS = "id,status,date_created_gmt,meta_data"
+LOOKUP_FIELDS = "id,status,created_via,date_created_gmt,meta_data"
 #: Margin for clock skew when looking up an order a create may have made.
 LOOKUP_MARGIN = timedelta(minutes=5)
 #: Orderings under which no two items tie, so offset paging over them is stable.
@@ -245,10 +245,16 @@ class WooCore:
         }
 
     @staticmethod
-    def matching_ids(raws: Iterable[Any], key: str, value: str) -> list[int]:
-        """Ids of the (non-draft, non-trashed) orders whose ``meta_data`` has ``key == value``."""
+    def matching_ids(raws: Iterable[Any], key: str, value: str, window: OrderWindow) -> list[int]:
+        """Ids of the (non-draft, non-trashed) orders whose ``meta_data`` has ``key == value``,
+        created through the window's channel (stores before WooCommerce 9.9 ignore the
+        filter)."""
         return sorted(
-            raw["id"] for raw in raws if _meta_matches(raw, key, value) and type(raw["id"]) is int
+            raw["id"]
+            for raw in raws
+            if _meta_matches(raw, key, value)
+            and type(raw["id"]) is int
+            and (window.created_via is None or raw.get("created_via") == window.created_via)
         )
 
     @staticmethod
