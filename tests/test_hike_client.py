@@ -110,17 +110,25 @@ def page_answer(total: int) -> Callable[[httpx.Request], httpx.Response]:
 # --- requests ---------------------------------------------------------------------------
 
 
+def lookup_answer(path: str) -> httpx.Response | None:
+    """Hike's answers to the lookups (register closure 3 open, product MUG, no such
+    customer); ``None`` for any other path."""
+    if path.endswith("/registerClosures/get"):
+        return httpx.Response(
+            200, json={"id": 3, "registerId": 1, "startDateTime": "2026-03-01T08:00:00"}
+        )
+    if path.endswith("/products/by_sku"):
+        return httpx.Response(200, json={"id": 9, "sku": "MUG"})
+    if path.endswith("/customers/get_by_email"):
+        return httpx.Response(404, json={"error": {"message": "none"}})
+    return None
+
+
 def test_port_methods_use_the_schema_paths_and_the_bearer_header() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        if path.endswith("/registerClosures/get"):
-            return httpx.Response(
-                200, json={"id": 3, "registerId": 1, "startDateTime": "2026-03-01T08:00:00"}
-            )
-        if path.endswith("/products/by_sku"):
-            return httpx.Response(200, json={"id": 9, "sku": "MUG"})
-        if path.endswith("/customers/get_by_email"):
-            return httpx.Response(404, json={"error": {"message": "none"}})
+        if (looked_up := lookup_answer(path)) is not None:
+            return looked_up
         return httpx.Response(200, json=sale_json(5))
 
     api = Api(answer)
@@ -567,14 +575,8 @@ def either(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
 def test_both_clients_read_and_write_the_same_requests(either: Callable[..., Any]) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        if path.endswith("/registerClosures/get"):
-            return httpx.Response(
-                200, json={"id": 3, "registerId": 1, "startDateTime": "2026-03-01T08:00:00"}
-            )
-        if path.endswith("/products/by_sku"):
-            return httpx.Response(200, json={"id": 9, "sku": "MUG"})
-        if path.endswith("/customers/get_by_email"):
-            return httpx.Response(404, json={"error": {"message": "none"}})
+        if (looked_up := lookup_answer(path)) is not None:
+            return looked_up
         if path.endswith("/outlets/get_all_active"):
             return httpx.Response(200, json=[{"id": 1}])
         if request.method == "POST" and path.endswith("/sales/create_ecommerce_sale"):

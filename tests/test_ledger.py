@@ -8,7 +8,6 @@ The contract every ledger keeps (links, intents, leases...) is
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,8 @@ from hikewoo_core._errors import ConfigurationError, HikeWooError
 from hikewoo_core._ledger import SCHEMA_VERSION, SqliteLedger
 from hikewoo_core._ports import Intent, Link, Origin, RefundLink
 from hikewoo_core.hike._models import FulfilmentStatus, PaymentStatus
+
+from ._race import race
 
 UTC = timezone.utc
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -290,24 +291,7 @@ def test_sqlite_leases_hold_across_processes(tmp_path: Path) -> None:
         )
         for i, owner in enumerate(owners)
     ]
-    try:
-        for proc in procs:  # every contender has opened (and migrated) the file
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "ready"
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results = {}
-        for owner, proc in zip(owners, procs, strict=True):
-            out, _ = proc.communicate(timeout=30)
-            assert proc.returncode == 0
-            results[owner] = json.loads(out.strip().splitlines()[-1])
-    finally:
-        for proc in procs:
-            if proc.poll() is None:  # pragma: no cover - only on failure
-                proc.kill()
-                proc.wait()
+    results = dict(zip(owners, race(procs, timeout=30), strict=True))
 
     won = [r for rs in results.values() for r in rs]
     assert sorted(won) == sorted(f"r{i}" for i in range(25))  # each exactly once

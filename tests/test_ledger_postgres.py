@@ -38,6 +38,7 @@ from ._postgres import (
     postgres_server_dsn,
     psycopg_or_skip,
 )
+from ._race import race
 from ._secrets import register_secret
 from ._world import make_world
 
@@ -250,24 +251,7 @@ def test_processes_racing_for_leases_get_one_each(
         _spawn(_CONTENDER, postgres_dsn, owner, str(6 * i), pg_schema)
         for i, owner in enumerate(owners)
     ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "ready"
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results: dict[str, dict[str, int]] = {}
-        for owner, proc in zip(owners, procs, strict=True):
-            out, _ = proc.communicate(timeout=60)
-            assert proc.returncode == 0
-            results[owner] = json.loads(out.strip().splitlines()[-1])
-    finally:
-        for proc in procs:
-            if proc.poll() is None:  # pragma: no cover - only on failure
-                proc.kill()
-                proc.wait()
+    results: dict[str, dict[str, int]] = dict(zip(owners, race(procs, timeout=60), strict=True))
 
     won = [r for rs in results.values() for r in rs]
     assert sorted(won) == sorted(f"r{i}" for i in range(25))  # each exactly once
@@ -741,24 +725,9 @@ def test_eight_processes_whose_leases_keep_expiring_complete_each_intent_once(
     it: whatever the interleaving, no intent is completed twice, and the links recorded are
     those of the completions the holders were told succeeded."""
     procs = [_spawn(_WORKER, postgres_dsn, f"w{i}", pg_schema) for i in range(8)]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "ready"
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        completed: Counter[str] = Counter()
-        for proc in procs:
-            out, _ = proc.communicate(timeout=120)
-            assert proc.returncode == 0
-            completed.update(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:  # pragma: no cover - only on failure
-                proc.kill()
-                proc.wait()
+    completed: Counter[str] = Counter()
+    for done in race(procs, timeout=120):
+        completed.update(done)
     assert set(completed.values()) <= {1}  # never twice
     pending = {i.key for i in ledger.pending_intents()}
     assert not pending & set(completed)
